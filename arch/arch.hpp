@@ -1,0 +1,90 @@
+#pragma once
+// The architecture interface. An architecture is data first — its register
+// table — plus a few hooks for what data cannot say. target.xml, the 'g'
+// layout and expedited registers are derived from the table (register_layout).
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace arch {
+
+enum class RegisterRole { None, ProgramCounter, StackPointer, FramePointer };
+
+// How a register's bytes sit in its regset when they are not a plain copy.
+enum class FieldEncoding {
+  Plain,            // min(field, register) bytes copied, the rest zero
+  X87AbridgedTag,   // FXSAVE's 8-bit tag expanded to the 16-bit x87 tag word
+};
+
+struct RegisterInfo {
+  std::string_view name;
+  unsigned bits;
+  std::string_view feature;
+  std::string_view type;
+  std::string_view group;  // empty: gdb decides from the type
+  unsigned regset;         // index into Arch::regsets()
+  unsigned offset;         // bytes into the regset image
+  unsigned field_bytes;    // bytes the field takes in the regset (0 = bits / 8)
+  int dwarf = -1;
+  RegisterRole role = RegisterRole::None;
+  FieldEncoding encoding = FieldEncoding::Plain;
+
+  unsigned bytes() const { return (bits + 7) / 8; }
+  unsigned regset_bytes() const { return field_bytes ? field_bytes : bytes(); }
+};
+
+struct FeatureInfo {
+  std::string_view name;
+  std::string_view type_definitions;  // XML for the types the feature's registers use
+  bool optional;                      // present only when the process has it
+};
+
+struct RegsetInfo {
+  std::string_view name;
+  unsigned note_type;           // NT_* for PTRACE_GETREGSET
+  unsigned fallback_note_type;  // tried when note_type is refused (0: none)
+  std::size_t max_size;         // buffer offered to the kernel
+};
+
+enum class Endian { Little, Big };
+
+// Reads one regset image of the stopped thread; nullopt when the kernel refuses it.
+using RegsetReader = std::function<std::optional<std::vector<std::uint8_t>>(unsigned regset)>;
+
+class Arch {
+ public:
+  virtual ~Arch() = default;
+  virtual std::string_view name() const = 0;              // as ustub calls it: "x86_64"
+  virtual std::string_view gdb_architecture() const = 0;  // <architecture> in target.xml
+  virtual Endian endian() const = 0;
+  virtual std::span<const FeatureInfo> features() const = 0;
+  virtual std::span<const RegisterInfo> registers() const = 0;
+  virtual std::span<const RegsetInfo> regsets() const = 0;
+
+  virtual std::span<const std::uint8_t> breakpoint_instruction() const = 0;
+  // The address of the breakpoint a trap came from, given the pc after the trap
+  // (x86 reports one past int3; ppc64 reports the trap instruction itself).
+  virtual std::uint64_t breakpoint_address_from_trap_pc(std::uint64_t pc) const = 0;
+
+  // Which optional features this process has, judged from its regsets.
+  virtual bool optional_feature_present(std::string_view feature, const RegsetReader& read) const = 0;
+
+  // Field conversions for encodings other than Plain; `image` is the regset.
+  virtual void decode_special(const RegisterInfo& reg, std::span<const std::uint8_t> image,
+                              std::span<std::uint8_t> value) const;
+  virtual void encode_special(const RegisterInfo& reg, std::span<const std::uint8_t> value,
+                              std::span<std::uint8_t> image) const;
+  // Last chance to fix up a regset image before it is written back
+  // (x86: mark the XSAVE components we wrote as in use).
+  virtual void prepare_regset_for_write(unsigned regset, std::span<std::uint8_t> image) const;
+};
+
+// The architecture ustub itself was built for.
+const Arch& native_arch();
+const Arch& arch_by_name(std::string_view name);  // "x86_64", "ppc64"; throws on unknown
+
+}  // namespace arch

@@ -1,0 +1,77 @@
+#pragma once
+// Parses one packet payload into a typed request. Never throws; anything it
+// cannot make sense of becomes Malformed (the session answers with an error)
+// or Unknown (the session answers with the empty reply, as the protocol asks).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "rsp/thread_id.hpp"
+
+namespace rsp {
+
+namespace req {
+struct QuerySupported { std::vector<std::string> gdb_features; };
+struct StartNoAckMode {};
+struct HaltReason {};
+struct ReadRegisters {};
+struct WriteRegisters { std::vector<std::uint8_t> bytes; };
+struct ReadRegister { unsigned regnum; };
+struct WriteRegister { unsigned regnum; std::vector<std::uint8_t> bytes; };
+struct ReadMemory { std::uint64_t address; std::uint64_t length; };
+struct WriteMemory { std::uint64_t address; std::vector<std::uint8_t> bytes; };
+struct ResumeAction {
+  enum class Kind { Continue, Step, Stop };
+  Kind kind = Kind::Continue;
+  int signal = 0;                 // 0 = none
+  std::optional<ThreadId> thread; // nullopt = every thread not named by an earlier action
+};
+// 'c', 'C', 's', 'S' and vCont all become one list of actions.
+struct Resume { std::vector<ResumeAction> actions; };
+struct VContQuery {};
+struct Breakpoint {
+  bool insert;
+  int type;  // 0 software, 1 hardware, 2 write, 3 read, 4 access watchpoint
+  std::uint64_t address;
+  std::uint64_t kind;
+};
+struct XferRead {
+  std::string object, annex;
+  std::uint64_t offset, length;
+};
+struct SetThread { char operation; ThreadId thread; };
+struct CurrentThread {};
+struct ThreadAlive { ThreadId thread; };
+struct ThreadInfoFirst {};
+struct ThreadInfoNext {};
+struct Attached { std::optional<std::int64_t> pid; };
+struct Detach { std::optional<std::int64_t> pid; };
+struct Kill { std::optional<std::int64_t> pid; };
+struct Symbol {};
+struct CtrlC {};
+struct FileOpen { std::string path; std::uint64_t flags; std::uint64_t mode; };
+struct FilePread { std::int64_t fd; std::uint64_t count; std::uint64_t offset; };
+struct FilePwrite { std::int64_t fd; std::uint64_t offset; std::vector<std::uint8_t> data; };
+struct FileClose { std::int64_t fd; };
+struct FileFstat { std::int64_t fd; };
+struct FileUnlink { std::string path; };
+struct FileReadlink { std::string path; };
+struct FileSetFs { std::int64_t pid; };
+struct Malformed { std::string why; };
+struct Unknown {};
+}  // namespace req
+
+using Request = std::variant<
+    req::QuerySupported, req::StartNoAckMode, req::HaltReason, req::ReadRegisters,
+    req::WriteRegisters, req::ReadRegister, req::WriteRegister, req::ReadMemory,
+    req::WriteMemory, req::Resume, req::VContQuery, req::Breakpoint, req::XferRead,
+    req::SetThread, req::CurrentThread, req::ThreadAlive, req::ThreadInfoFirst,
+    req::ThreadInfoNext, req::Attached, req::Detach, req::Kill, req::Symbol, req::CtrlC,
+    req::FileOpen, req::FilePread, req::FilePwrite, req::FileClose, req::FileFstat,
+    req::FileUnlink, req::FileReadlink, req::FileSetFs, req::Malformed, req::Unknown>;
+
+Request parse(std::string_view payload);
+
+}  // namespace rsp

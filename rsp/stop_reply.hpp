@@ -1,0 +1,23 @@
+#pragma once
+// Stop replies: "T05thread:p1.1;06:…;swbreak:;", "W00;process:1", "X0b;process:1".
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rsp {
+
+struct StopReply {
+  enum class Kind { Signal, Exited, Terminated };
+  Kind kind = Kind::Signal;
+  int value = 0;  // gdb signal number (Signal, Terminated) or exit code (Exited)
+  std::int64_t pid = 0;
+  std::int64_t tid = 0;
+  // Expedited registers: remote register number and the value as target-order hex.
+  std::vector<std::pair<unsigned, std::string>> registers;
+  std::string reason;  // "swbreak", "hwbreak", … or empty
+};
+
+std::string build_stop_reply(const StopReply& stop, bool multiprocess);
+
+}  // namespace rsp

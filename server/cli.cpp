@@ -1,0 +1,121 @@
+#include "server/cli.hpp"
+
+#include <charconv>
+
+namespace ustub {
+
+std::string usage() {
+  return "Usage:\tustub [OPTIONS] COMM PROG [ARGS ...]\n"
+         "\tustub [OPTIONS] --attach COMM PID\n"
+         "\n"
+         "COMM may be\n"
+         "  [HOST]:PORT     listen on a TCP port (a bare :PORT listens on 127.0.0.1 only;\n"
+         "                  0.0.0.0:PORT listens on every interface, as gdbserver does)\n"
+         "  unix:PATH       listen on a Unix socket, created mode 0600\n"
+         "  - or stdio      talk over stdin/stdout (target remote | ustub - PROG)\n"
+         "  /dev/DEVICE     a serial line or tty, in raw mode\n"
+         "\n"
+         "Options:\n"
+         "  --attach        attach to the running process PID\n"
+         "  --once          exit after the first connection closes\n"
+         "  --remote-debug  print every packet on stderr\n"
+         "  --no-startup-with-shell  accepted for gdbserver compatibility (ustub never uses a shell)\n"
+         "  --version, --help\n";
+}
+
+std::optional<Endpoint> parse_endpoint(const std::string& comm, std::string& error) {
+  if (comm == "-" || comm == "stdio") return StdioEndpoint{};
+  if (comm.rfind("unix:", 0) == 0) {
+    std::string path = comm.substr(5);
+    if (path.empty()) {
+      error = "unix: needs a socket path, as in unix:/run/user/1000/ustub.sock";
+      return std::nullopt;
+    }
+    return UnixEndpoint{path};
+  }
+  std::string spec = comm;
+  if (spec.rfind("tcp:", 0) == 0) spec = spec.substr(4);
+  auto colon = spec.rfind(':');
+  if (colon != std::string::npos) {
+    std::string host = spec.substr(0, colon);
+    std::string port_text = spec.substr(colon + 1);
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+      error = "bad port in '" + comm + "': expected HOST:PORT with PORT from 0 to 65535";
+      return std::nullopt;
+    }
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) host = "127.0.0.1";
+    return TcpEndpoint{host, static_cast<unsigned short>(port)};
+  }
+  if (comm.empty()) {
+    error = "missing COMM";
+    return std::nullopt;
+  }
+  return SerialEndpoint{comm};
+}
+
+CliResult parse_command_line(const std::vector<std::string>& args) {
+  CliResult result;
+  CommandLine cl;
+  bool attach = false;
+  std::size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.size() < 2 || a.rfind("--", 0) != 0) break;
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == "--attach") attach = true;
+    else if (a == "--once") cl.once = true;
+    else if (a == "--remote-debug" || a == "--debug") cl.remote_debug = true;
+    else if (a == "--no-startup-with-shell") {}
+    else if (a == "--help") { result.help = true; return result; }
+    else if (a == "--version") { result.version = true; return result; }
+    else if (a == "--multi") {
+      result.error = "--multi (target extended-remote) is not supported yet";
+      return result;
+    } else {
+      result.error = "unknown option " + a + " (see ustub --help)";
+      return result;
+    }
+  }
+  if (i >= args.size()) {
+    result.error = "missing COMM (try ustub :2345 ./prog, or ustub --help)";
+    return result;
+  }
+  std::string endpoint_error;
+  auto endpoint = parse_endpoint(args[i], endpoint_error);
+  if (!endpoint) {
+    result.error = endpoint_error;
+    return result;
+  }
+  cl.endpoint = *endpoint;
+  ++i;
+  if (attach) {
+    if (i + 1 != args.size()) {
+      result.error = i >= args.size() ? "--attach needs a PID" : "--attach takes exactly one PID";
+      return result;
+    }
+    const std::string& text = args[i];
+    long pid = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
+    if (ec != std::errc() || end != text.data() + text.size() || pid <= 0 || pid > 0x3fffffff) {
+      result.error = "bad PID '" + text + "'";
+      return result;
+    }
+    cl.attach_pid = static_cast<pid_t>(pid);
+  } else {
+    if (i >= args.size()) {
+      result.error = "missing PROG: name a program to run, or use --attach PID";
+      return result;
+    }
+    cl.program.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  }
+  result.command = std::move(cl);
+  return result;
+}
+
+}  // namespace ustub

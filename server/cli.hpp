@@ -1,0 +1,40 @@
+#pragma once
+// gdbserver's command line: ustub [OPTIONS] COMM PROG [ARGS…] | --attach COMM PID.
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ustub {
+
+struct TcpEndpoint {
+  std::string host;  // a bare ":PORT" means 127.0.0.1: we never listen on every interface unasked
+  unsigned short port;
+};
+struct UnixEndpoint { std::string path; };
+struct StdioEndpoint {};
+struct SerialEndpoint { std::string path; };
+using Endpoint = std::variant<TcpEndpoint, UnixEndpoint, StdioEndpoint, SerialEndpoint>;
+
+struct CommandLine {
+  Endpoint endpoint;
+  bool once = false;
+  bool remote_debug = false;
+  std::optional<pid_t> attach_pid;
+  std::vector<std::string> program;  // argv of the program to launch
+};
+
+struct CliResult {
+  std::optional<CommandLine> command;
+  std::string error;     // one line, without the "ustub: " prefix
+  bool help = false;     // --help: print usage, exit 0
+  bool version = false;  // --version
+};
+
+CliResult parse_command_line(const std::vector<std::string>& args);
+std::optional<Endpoint> parse_endpoint(const std::string& comm, std::string& error);
+std::string usage();
+
+}  // namespace ustub

@@ -1,0 +1,309 @@
+#include "server/engine.hpp"
+
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+
+namespace ustub {
+
+namespace {
+constexpr int kTrapBreakpoint = 1;  // TRAP_BRKPT
+constexpr int kTrapTrace = 2;       // TRAP_TRACE
+constexpr int kSiKernel = 0x80;     // SI_KERNEL: x86 int3
+}  // namespace
+
+Engine::Engine(const arch::Arch& arch, PtraceOps& ops) : arch_(&arch), ops_(&ops) {}
+
+Engine::Thread* Engine::find(pid_t tid) {
+  auto it = threads_.find(tid);
+  return it == threads_.end() ? nullptr : &it->second;
+}
+
+Engine::Thread& Engine::add_thread(pid_t tid) {
+  Thread t{tid, {}, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, {}};
+  return threads_.emplace(tid, std::move(t)).first->second;
+}
+
+void Engine::adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, EngineStop initial_stop) {
+  reset();
+  pid_ = pid;
+  launched_ = launched;
+  for (pid_t tid : tids) add_thread(tid);
+  // The optional features (AVX, …) are decided once, from the first thread.
+  Thread& first = threads_.begin()->second;
+  std::vector<std::string> present;
+  auto reader = [&](unsigned regset) -> std::optional<std::vector<std::uint8_t>> {
+    const auto* img = first.registers->image(regset);
+    if (!img) return std::nullopt;
+    return *img;
+  };
+  for (const auto& feature : arch_->features())
+    if (feature.optional && arch_->optional_feature_present(feature.name, reader))
+      present.emplace_back(feature.name);
+  layout_ = std::make_unique<arch::RegisterLayout>(*arch_, present);
+  last_stop_ = initial_stop;
+}
+
+void Engine::reset() {
+  pid_ = 0;
+  launched_ = false;
+  threads_.clear();
+  breakpoints_ = BreakpointTable{};
+}
+
+std::vector<pid_t> Engine::thread_ids() const {
+  std::vector<pid_t> out;
+  if (threads_.count(pid_)) out.push_back(pid_);  // the leader first, as gdb numbers it 1
+  for (const auto& [tid, _] : threads_)
+    if (tid != pid_) out.push_back(tid);
+  return out;
+}
+
+bool Engine::running() const {
+  for (const auto& [tid, t] : threads_)
+    if (!t.state.stopped()) return true;
+  return false;
+}
+
+bool Engine::read_register(pid_t tid, unsigned regnum, std::vector<std::uint8_t>& value) {
+  Thread* t = find(tid);
+  const arch::LayoutEntry* e = layout_ ? layout_->find(regnum) : nullptr;
+  if (!t || !e || !t->state.stopped()) return false;
+  value.assign(e->info->bytes(), 0);
+  return t->registers->read(*e->info, value);
+}
+
+bool Engine::write_register(pid_t tid, unsigned regnum, std::span<const std::uint8_t> value) {
+  Thread* t = find(tid);
+  const arch::LayoutEntry* e = layout_ ? layout_->find(regnum) : nullptr;
+  if (!t || !e || !t->state.stopped() || value.size() != e->info->bytes()) return false;
+  return t->registers->write(*e->info, value);
+}
+
+std::optional<std::uint64_t> Engine::pc(pid_t tid) {
+  Thread* t = find(tid);
+  if (!t || !layout_) return std::nullopt;
+  return t->registers->read_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info);
+}
+
+long Engine::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
+  if (!pid_) return -ESRCH;
+  long n = ops_->read_memory(pid_, address, out);
+  if (n > 0) breakpoints_.hide(address, out.first(static_cast<std::size_t>(n)));
+  return n;
+}
+
+long Engine::write_memory(std::uint64_t address, std::span<const std::uint8_t> in) {
+  if (!pid_) return -ESRCH;
+  std::vector<std::uint8_t> data(in.begin(), in.end());
+  breakpoints_.absorb_write(address, data, arch_->breakpoint_instruction());
+  return ops_->write_memory(pid_, address, data);
+}
+
+int Engine::insert_breakpoint(std::uint64_t address) {
+  if (!pid_) return ESRCH;
+  if (breakpoints_.contains(address)) return 0;  // gdb may insert twice; once is enough
+  auto instruction = arch_->breakpoint_instruction();
+  std::vector<std::uint8_t> original(instruction.size());
+  long n = ops_->read_memory(pid_, address, original);
+  if (n != static_cast<long>(original.size())) return n < 0 ? static_cast<int>(-n) : EIO;
+  n = ops_->write_memory(pid_, address, instruction);
+  if (n != static_cast<long>(instruction.size())) return n < 0 ? static_cast<int>(-n) : EIO;
+  breakpoints_.add(address, std::move(original));
+  return 0;
+}
+
+int Engine::remove_breakpoint(std::uint64_t address) {
+  if (!pid_) return ESRCH;
+  auto original = breakpoints_.remove(address);
+  if (!original) return 0;  // already gone: removing is idempotent for gdb
+  // A thread stepping off this breakpoint will find it gone and not re-plant it.
+  long n = ops_->write_memory(pid_, address, *original);
+  return n == static_cast<long>(original->size()) ? 0 : (n < 0 ? static_cast<int>(-n) : EIO);
+}
+
+void Engine::start(Thread& t, ResumeRequest request) {
+  std::optional<std::uint64_t> pc;
+  if (!breakpoints_.empty())
+    pc = t.registers->read_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info);
+  // A failed write-back means the thread died under us; its exit status will tell.
+  t.registers->flush();
+  t.registers->invalidate();
+  if (pc && breakpoints_.contains(*pc)) {
+    // Step off our own breakpoint with its original bytes in place, then put it back.
+    const auto* original = breakpoints_.original(*pc);
+    ops_->write_memory(pid_, *pc, *original);
+    t.stepping_over = *pc;
+    t.after_step_over = request;
+    ops_->resume(t.tid, true, request.host_signal);
+    return;
+  }
+  ops_->resume(t.tid, request.step, request.host_signal);
+}
+
+void Engine::resume(const std::vector<ThreadResume>& plan) {
+  for (const ThreadResume& r : plan) {
+    Thread* t = find(r.tid);
+    if (!t) continue;
+    if (auto now = t->state.request_resume(r.request)) start(*t, *now);
+  }
+}
+
+void Engine::interrupt() {
+  for (auto& [tid, t] : threads_)
+    if (t.state.request_stop()) ops_->interrupt(tid);
+}
+
+void Engine::report(const EngineStop& stop) {
+  last_stop_ = stop;
+  if (on_stop_) on_stop_(stop);
+}
+
+void Engine::process_gone(const EngineStop& stop) {
+  reset();
+  report(stop);
+}
+
+bool Engine::finish_step_over(Thread& t, int host_signal, const TrapInfo& trap) {
+  std::uint64_t address = *t.stepping_over;
+  t.stepping_over.reset();
+  if (breakpoints_.contains(address))
+    ops_->write_memory(pid_, address, arch_->breakpoint_instruction());
+  bool step_done = host_signal == SIGTRAP && trap.code == kTrapTrace;
+  if (step_done && !t.after_step_over.step) {
+    // gdb asked to continue: the step-off was ours alone, keep going.
+    t.state.on_internal_resume();
+    t.registers->invalidate();
+    ops_->resume(t.tid, false, 0);
+    return true;
+  }
+  return false;
+}
+
+EngineStop Engine::decode_trap(Thread& t) {
+  EngineStop stop{EngineStop::Kind::Signal, t.tid, SIGTRAP};
+  TrapInfo trap;
+  if (ops_->get_trap_info(t.tid, trap) != 0) return stop;
+  if (trap.code != kSiKernel && trap.code != kTrapBreakpoint) return stop;
+  auto pc = this->pc(t.tid);
+  if (!pc) return stop;
+  std::uint64_t address = arch_->breakpoint_address_from_trap_pc(*pc);
+  if (!breakpoints_.contains(address)) return stop;
+  // gdb's swbreak contract: the stub reports the pc at the breakpoint itself.
+  if (!rewind_pc_at_breakpoints_) return stop;
+  if (address != *pc)
+    t.registers->write_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info, address);
+  stop.software_breakpoint = true;
+  return stop;
+}
+
+void Engine::handle_wait(const WaitResult& w) {
+  Thread* t = find(w.tid);
+  if (!t) return;
+  int status = w.status;
+  if (WIFEXITED(status) || WIFSIGNALED(status)) {
+    bool leader = w.tid == pid_;
+    threads_.erase(w.tid);
+    if (!leader) return;
+    EngineStop stop;
+    stop.tid = w.tid;
+    if (WIFEXITED(status)) {
+      stop.kind = EngineStop::Kind::Exited;
+      stop.exit_code = WEXITSTATUS(status);
+    } else {
+      stop.kind = EngineStop::Kind::Terminated;
+      stop.host_signal = WTERMSIG(status);
+    }
+    process_gone(stop);
+    return;
+  }
+  if (!WIFSTOPPED(status)) return;
+  int signal = WSTOPSIG(status);
+  int event = status >> 16;
+  t->registers->invalidate();
+
+  if (event == PTRACE_EVENT_STOP) {
+    if (t->stepping_over) {
+      // Interrupted mid step-off: put the breakpoint back before anything else.
+      if (breakpoints_.contains(*t->stepping_over))
+        ops_->write_memory(pid_, *t->stepping_over, arch_->breakpoint_instruction());
+      t->stepping_over.reset();
+    }
+    if (t->state.on_stop(StopKind::InterruptStop) == StopDecision::ResumeAgain) {
+      start(*t, t->state.resume_to_apply());
+      return;
+    }
+    // Stopped because gdb asked (Ctrl-C): gdb expects to hear SIGINT.
+    report({EngineStop::Kind::Signal, t->tid, SIGINT});
+    return;
+  }
+
+  EngineStop stop{EngineStop::Kind::Signal, t->tid, signal};
+  if (event == PTRACE_EVENT_EXEC) {
+    stop.host_signal = SIGTRAP;
+  } else if (signal == SIGTRAP && event == 0) {
+    if (t->stepping_over) {
+      TrapInfo trap;
+      ops_->get_trap_info(t->tid, trap);
+      if (finish_step_over(*t, signal, trap)) return;
+    }
+    stop = decode_trap(*t);
+  } else if (t->stepping_over) {
+    TrapInfo none;
+    finish_step_over(*t, signal, none);
+  }
+  t->state.on_stop(StopKind::Event);
+  report(stop);
+}
+
+void Engine::drain_events() {
+  while (auto w = ops_->wait(-1, false)) handle_wait(*w);
+}
+
+void Engine::remove_all_breakpoints() {
+  for (std::uint64_t address : breakpoints_.addresses()) remove_breakpoint(address);
+}
+
+void Engine::kill() {
+  if (!pid_) return;
+  pid_t leader = pid_;
+  ops_->kill_process(leader);
+  // Reap every thread; the leader's status comes last.
+  while (true) {
+    auto w = ops_->wait(-1, true);
+    if (!w) break;
+    if (w->tid == leader && (WIFEXITED(w->status) || WIFSIGNALED(w->status))) break;
+  }
+  reset();
+}
+
+void Engine::detach() {
+  if (!pid_) return;
+  std::map<pid_t, int> pass_signal;
+  // Every thread must be in a ptrace-stop to be detached.
+  for (auto& [tid, t] : threads_) {
+    if (t.state.stopped()) continue;
+    if (t.state.request_stop()) ops_->interrupt(tid);
+    while (true) {
+      auto w = ops_->wait(tid, true);
+      if (!w) break;
+      if (WIFEXITED(w->status) || WIFSIGNALED(w->status)) break;
+      if (!WIFSTOPPED(w->status)) continue;
+      if ((w->status >> 16) != PTRACE_EVENT_STOP && WSTOPSIG(w->status) != SIGTRAP)
+        pass_signal[tid] = WSTOPSIG(w->status);  // a real signal: deliver it on the way out
+      break;
+    }
+  }
+  for (auto& [tid, t] : threads_)
+    if (t.stepping_over) t.stepping_over.reset();
+  remove_all_breakpoints();
+  for (auto& [tid, t] : threads_) {
+    t.registers->flush();
+    ops_->detach(tid, pass_signal.count(tid) ? pass_signal[tid] : 0);
+  }
+  reset();
+}
+
+}  // namespace ustub

@@ -1,0 +1,228 @@
+#include "server/launcher.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace ustub {
+
+namespace {
+
+constexpr long kLaunchOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC;
+
+// The program as execv will find it: with a '/', as given; otherwise on PATH.
+std::string resolve_program(const std::string& name, int& error) {
+  error = 0;
+  if (name.find('/') != std::string::npos) {
+    if (::access(name.c_str(), X_OK) != 0) error = errno;
+    return name;
+  }
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+  }
+  error = ENOENT;
+  return name;
+}
+
+[[noreturn]] void exec_child(const std::string& path, const LaunchOptions& options, int error_pipe) {
+  // Undo what ustub set up for itself: a blocked mask and ignored signals survive exec.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);
+  // Its own process group: a Ctrl-C meant for ustub's terminal is not the program's.
+  setpgid(0, 0);
+  if (options.inferior_output_to_stderr) {
+    int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) ::dup2(null, STDIN_FILENO);
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);
+  }
+  // Wait here until the parent has seized us, so exec is the first thing it sees.
+  raise(SIGSTOP);
+  std::vector<char*> argv;
+  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(path.c_str(), argv.data());
+  int e = errno;
+  [[maybe_unused]] auto n = ::write(error_pipe, &e, sizeof e);
+  _exit(127);
+}
+
+std::string read_status_field(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field + ":", 0) == 0) {
+      std::string value = line.substr(field.size() + 1);
+      value.erase(0, value.find_first_not_of(" \t"));
+      return value;
+    }
+  return "";
+}
+
+std::string process_name(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(in, name);
+  return name;
+}
+
+std::vector<pid_t> list_threads(pid_t pid) {
+  std::vector<pid_t> out;
+  DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/task").c_str());
+  if (!dir) return out;
+  while (dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    out.push_back(static_cast<pid_t>(std::atoi(e->d_name)));
+  }
+  ::closedir(dir);
+  return out;
+}
+
+// Waits for the PTRACE_INTERRUPT stop of one seized thread. A signal that
+// arrives first is delivered as it would have been without us.
+bool wait_for_interrupt_stop(pid_t tid) {
+  while (true) {
+    int status = 0;
+    pid_t got = ::waitpid(tid, &status, __WALL);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 || WIFEXITED(status) || WIFSIGNALED(status)) return false;
+    if ((status >> 16) == PTRACE_EVENT_STOP) return true;
+    ptrace(PTRACE_CONT, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(WSTOPSIG(status))));
+  }
+}
+
+}  // namespace
+
+Launched launch_program(const LaunchOptions& options) {
+  const std::string& program = options.argv.at(0);
+  int error = 0;
+  std::string path = resolve_program(program, error);
+  if (error != 0) return {0, "cannot run " + program + ": " + std::strerror(error)};
+
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return {0, std::string("pipe: ") + std::strerror(errno)};
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    return {0, std::string("fork: ") + std::strerror(errno)};
+  }
+  if (pid == 0) exec_child(path, options, pipe_fds[1]);
+  ::close(pipe_fds[1]);
+
+  auto fail = [&](const std::string& why) {
+    ::kill(pid, SIGKILL);
+    int ignored;
+    while (::waitpid(pid, &ignored, __WALL) < 0 && errno == EINTR) {}
+    ::close(pipe_fds[0]);
+    return Launched{0, why};
+  };
+
+  int status = 0;
+  if (::waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status))
+    return fail("cannot run " + program + ": the child did not start");
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(kLaunchOptions)) != 0)
+    return fail("cannot trace " + program + ": " + std::strerror(errno));
+  ::kill(pid, SIGCONT);
+  // Let it run to its exec; the SIGCONT and group-stop notifications on the way are ours.
+  while (true) {
+    if (::waitpid(pid, &status, __WALL) < 0) {
+      if (errno == EINTR) continue;
+      return fail("cannot run " + program + ": " + std::strerror(errno));
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      int exec_errno = 0;
+      std::string why = "the program died before it started";
+      if (::read(pipe_fds[0], &exec_errno, sizeof exec_errno) == sizeof exec_errno)
+        why = std::strerror(exec_errno);
+      ::close(pipe_fds[0]);
+      return {0, "cannot run " + program + ": " + why};
+    }
+    int event = status >> 16;
+    if (event == PTRACE_EVENT_EXEC) break;
+    int signal = WSTOPSIG(status);
+    bool ours = event == PTRACE_EVENT_STOP || signal == SIGCONT || signal == SIGSTOP;
+    ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(ours ? 0 : signal)));
+  }
+  ::close(pipe_fds[0]);
+  return {pid, ""};
+}
+
+Attached attach_process(pid_t pid) {
+  if (pid <= 0 || ::kill(pid, 0) != 0) {
+    int e = pid <= 0 ? ESRCH : errno;
+    if (e == ESRCH) return {{}, explain_attach_failure(pid, ESRCH)};
+  }
+  std::set<pid_t> seized;
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) != 0) return {{}, explain_attach_failure(pid, errno)};
+  seized.insert(pid);
+  // Threads may be born while we seize their siblings: repeat until none is new.
+  bool grew = true;
+  while (grew) {
+    grew = false;
+    for (pid_t tid : list_threads(pid)) {
+      if (seized.count(tid)) continue;
+      if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) == 0) {
+        seized.insert(tid);
+        grew = true;
+      }
+    }
+  }
+  std::vector<pid_t> stopped;
+  for (pid_t tid : seized) {
+    ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+    if (wait_for_interrupt_stop(tid)) stopped.push_back(tid);
+  }
+  if (stopped.empty() || stopped.front() != pid) {
+    for (pid_t tid : stopped) ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+    return {{}, "attach " + std::to_string(pid) + ": the process exited while being attached"};
+  }
+  return {stopped, ""};
+}
+
+std::string explain_attach_failure(pid_t pid, int error) {
+  std::string head = "attach " + std::to_string(pid) + ": ";
+  if (error == ESRCH || error == ENOENT) return head + "No such process";
+  if (error != EPERM) return head + std::strerror(error);
+  std::string tracer = read_status_field(pid, "TracerPid");
+  if (!tracer.empty() && tracer != "0") {
+    pid_t tracer_pid = static_cast<pid_t>(std::atoi(tracer.c_str()));
+    std::string name = process_name(tracer_pid);
+    return head + "Operation not permitted — it is already traced by process " + tracer +
+           (name.empty() ? "" : " (" + name + ")") + "; detach that debugger first";
+  }
+  std::string uids = read_status_field(pid, "Uid");
+  if (!uids.empty()) {
+    unsigned long owner = std::strtoul(uids.c_str(), nullptr, 10);
+    if (owner != ::geteuid())
+      return head + "Operation not permitted — the process belongs to another user (uid " +
+             std::to_string(owner) + "); ustub can only debug your own processes";
+  }
+  std::ifstream scope_file("/proc/sys/kernel/yama/ptrace_scope");
+  int scope = 0;
+  if (scope_file >> scope && scope >= 1)
+    return head + "Operation not permitted — kernel.yama.ptrace_scope is " + std::to_string(scope) +
+           " (/proc/sys/kernel/yama/ptrace_scope), which forbids attaching to a process that is not "
+           "your child; start the program under ustub instead, or set it to 0 (sysctl "
+           "kernel.yama.ptrace_scope=0)";
+  return head + "Operation not permitted — the process may be set-uid or not dumpable";
+}
+
+}  // namespace ustub

@@ -1,0 +1,124 @@
+#include "server/linux_ptrace_ops.hpp"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+namespace ustub {
+
+namespace {
+int result(long rc) { return rc == -1 ? errno : 0; }
+}  // namespace
+
+LinuxPtraceOps::~LinuxPtraceOps() {
+  for (auto& [pid, fd] : memory_fds_) ::close(fd);
+}
+
+int LinuxPtraceOps::interrupt(pid_t tid) { return result(ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr)); }
+
+int LinuxPtraceOps::resume(pid_t tid, bool step, int host_signal) {
+  return result(ptrace(step ? PTRACE_SINGLESTEP : PTRACE_CONT, tid, nullptr,
+                       reinterpret_cast<void*>(static_cast<long>(host_signal))));
+}
+
+int LinuxPtraceOps::detach(pid_t tid, int host_signal) {
+  forget_memory_fd(tid);
+  return result(ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(host_signal))));
+}
+
+int LinuxPtraceOps::kill_process(pid_t pid) {
+  forget_memory_fd(pid);
+  return result(::kill(pid, SIGKILL));
+}
+
+int LinuxPtraceOps::get_regset(pid_t tid, unsigned note_type, std::vector<std::uint8_t>& image) {
+  iovec iov{image.data(), image.size()};
+  if (ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(static_cast<long>(note_type)), &iov) == -1)
+    return errno;
+  image.resize(iov.iov_len);
+  return 0;
+}
+
+int LinuxPtraceOps::set_regset(pid_t tid, unsigned note_type, std::span<const std::uint8_t> image) {
+  iovec iov{const_cast<std::uint8_t*>(image.data()), image.size()};
+  return result(ptrace(PTRACE_SETREGSET, tid, reinterpret_cast<void*>(static_cast<long>(note_type)), &iov));
+}
+
+int LinuxPtraceOps::get_trap_info(pid_t tid, TrapInfo& info) {
+  siginfo_t si{};
+  if (ptrace(PTRACE_GETSIGINFO, tid, nullptr, &si) == -1) return errno;
+  info.signo = si.si_signo;
+  info.code = si.si_code;
+  return 0;
+}
+
+int LinuxPtraceOps::memory_fd(pid_t pid) {
+  auto it = memory_fds_.find(pid);
+  if (it != memory_fds_.end()) return it->second;
+  std::string path = "/proc/" + std::to_string(pid) + "/mem";
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -1;
+  memory_fds_[pid] = fd;
+  return fd;
+}
+
+void LinuxPtraceOps::forget_memory_fd(pid_t pid) {
+  auto it = memory_fds_.find(pid);
+  if (it == memory_fds_.end()) return;
+  ::close(it->second);
+  memory_fds_.erase(it);
+}
+
+long LinuxPtraceOps::read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) {
+  int fd = memory_fd(pid);
+  if (fd < 0) return -errno;
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread64(fd, out.data() + done, out.size() - done, static_cast<off64_t>(address + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (done == 0) return n < 0 ? -errno : -EIO;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return static_cast<long>(done);
+}
+
+long LinuxPtraceOps::write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in) {
+  int fd = memory_fd(pid);
+  if (fd < 0) return -errno;
+  std::size_t done = 0;
+  while (done < in.size()) {
+    ssize_t n = ::pwrite64(fd, in.data() + done, in.size() - done, static_cast<off64_t>(address + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (done == 0) return n < 0 ? -errno : -EIO;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return static_cast<long>(done);
+}
+
+std::optional<WaitResult> LinuxPtraceOps::wait(pid_t tid, bool block) {
+  int status = 0;
+  while (true) {
+    pid_t got = ::waitpid(tid, &status, __WALL | (block ? 0 : WNOHANG));
+    if (got > 0) {
+      if (WIFEXITED(status) || WIFSIGNALED(status)) forget_memory_fd(got);
+      return WaitResult{got, status};
+    }
+    if (got < 0 && errno == EINTR) continue;
+    return std::nullopt;
+  }
+}
+
+}  // namespace ustub

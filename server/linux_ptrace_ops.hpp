@@ -1,0 +1,28 @@
+#pragma once
+#include <map>
+
+#include "server/ptrace_ops.hpp"
+
+namespace ustub {
+
+class LinuxPtraceOps final : public PtraceOps {
+ public:
+  ~LinuxPtraceOps() override;
+  int interrupt(pid_t tid) override;
+  int resume(pid_t tid, bool step, int host_signal) override;
+  int detach(pid_t tid, int host_signal) override;
+  int kill_process(pid_t pid) override;
+  int get_regset(pid_t tid, unsigned note_type, std::vector<std::uint8_t>& image) override;
+  int set_regset(pid_t tid, unsigned note_type, std::span<const std::uint8_t> image) override;
+  int get_trap_info(pid_t tid, TrapInfo& info) override;
+  long read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) override;
+  long write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in) override;
+  std::optional<WaitResult> wait(pid_t tid, bool block) override;
+
+ private:
+  int memory_fd(pid_t pid);
+  void forget_memory_fd(pid_t pid);
+  std::map<pid_t, int> memory_fds_;  // /proc/PID/mem, opened once per process
+};
+
+}  // namespace ustub

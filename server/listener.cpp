@@ -1,0 +1,115 @@
+#include "server/listener.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ustub {
+
+namespace {
+
+std::string bind_error(const std::error_code& ec) {
+  std::string text = ec.message();
+  if (ec == asio::error::address_in_use) text = "Address already in use";
+  return "Can't bind address: " + text + ".";
+}
+
+class TcpListener final : public Listener {
+ public:
+  TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint) : acceptor_(io) {
+    std::error_code ec;
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(1, ec);
+    if (ec) throw ListenError(bind_error(ec));
+  }
+  void async_accept(AcceptHandler handler) override {
+    acceptor_.async_accept([this, handler = std::move(handler)](std::error_code ec, asio::ip::tcp::socket s) {
+      if (ec) return handler(nullptr, ec.message());
+      std::error_code ignored;
+      auto remote = s.remote_endpoint(ignored);
+      std::string peer = "host " + remote.address().to_string() + ", port " + std::to_string(remote.port());
+      handler(make_tcp_transport(std::move(s)), peer);
+    });
+  }
+  void close() override {
+    std::error_code ignored;
+    acceptor_.close(ignored);
+  }
+  std::string listening_message() const override {
+    std::error_code ignored;
+    return "Listening on port " + std::to_string(acceptor_.local_endpoint(ignored).port());
+  }
+
+ private:
+  asio::ip::tcp::acceptor acceptor_;
+};
+
+class UnixListener final : public Listener {
+ public:
+  UnixListener(asio::io_context& io, std::string path) : acceptor_(io), path_(std::move(path)) {
+    std::error_code ec;
+    remove_stale_socket();
+    acceptor_.open(asio::local::stream_protocol(), ec);
+    if (!ec) {
+      // Only the owner may connect: the socket is born 0600, not chmod-ed later.
+      mode_t old = ::umask(0177);
+      acceptor_.bind(asio::local::stream_protocol::endpoint(path_), ec);
+      ::umask(old);
+    }
+    if (!ec) acceptor_.listen(1, ec);
+    if (ec) throw ListenError(bind_error(ec));
+    bound_ = true;
+  }
+  ~UnixListener() override { close(); }
+  void async_accept(AcceptHandler handler) override {
+    acceptor_.async_accept(
+        [this, handler = std::move(handler)](std::error_code ec, asio::local::stream_protocol::socket s) {
+          if (ec) return handler(nullptr, ec.message());
+          handler(make_unix_transport(std::move(s)), path_);
+        });
+  }
+  void close() override {
+    std::error_code ignored;
+    acceptor_.close(ignored);
+    if (bound_) ::unlink(path_.c_str());
+    bound_ = false;
+  }
+  std::string listening_message() const override { return "Listening on Unix socket " + path_; }
+
+ private:
+  void remove_stale_socket() {
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return;
+    // A socket file nobody answers on is left over from a crash: reuse the name.
+    asio::io_context probe_io;
+    asio::local::stream_protocol::socket probe(probe_io);
+    std::error_code ec;
+    probe.connect(asio::local::stream_protocol::endpoint(path_), ec);
+    if (ec == asio::error::connection_refused) ::unlink(path_.c_str());
+  }
+
+  asio::local::stream_protocol::acceptor acceptor_;
+  std::string path_;
+  bool bound_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Listener> listen_tcp(asio::io_context& io, const std::string& host, unsigned short port) {
+  std::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    asio::ip::tcp::resolver resolver(io);
+    auto results = resolver.resolve(host, std::to_string(port), ec);
+    if (ec || results.empty()) throw ListenError("Can't bind address: cannot resolve host " + host + ".");
+    return std::make_unique<TcpListener>(io, results.begin()->endpoint());
+  }
+  return std::make_unique<TcpListener>(io, asio::ip::tcp::endpoint(address, port));
+}
+
+std::unique_ptr<Listener> listen_unix(asio::io_context& io, const std::string& path) {
+  return std::make_unique<UnixListener>(io, path);
+}
+
+}  // namespace ustub

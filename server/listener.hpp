@@ -1,0 +1,30 @@
+#pragma once
+// Where gdb connects: a TCP port or a Unix socket. One connection at a time.
+#include <asio.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "server/transport.hpp"
+
+namespace ustub {
+
+class Listener {
+ public:
+  using AcceptHandler = std::function<void(std::unique_ptr<Transport>, std::string peer)>;
+  virtual ~Listener() = default;
+  virtual void async_accept(AcceptHandler handler) = 0;
+  virtual void close() = 0;
+  // What gdbserver prints once it listens, e.g. "Listening on port 2345".
+  virtual std::string listening_message() const = 0;
+};
+
+// Throws ListenError with gdbserver's wording ("Can't bind address: …").
+struct ListenError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::unique_ptr<Listener> listen_tcp(asio::io_context& io, const std::string& host, unsigned short port);
+std::unique_ptr<Listener> listen_unix(asio::io_context& io, const std::string& path);
+
+}  // namespace ustub

@@ -1,0 +1,43 @@
+#pragma once
+// The narrow seam between the engine and the kernel. The engine speaks only
+// through this, so its state machine can be driven by scripted wait statuses.
+// Every call returns 0 or an errno value.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace ustub {
+
+struct WaitResult {
+  pid_t tid;
+  int status;
+};
+
+struct TrapInfo {
+  int signo = 0;
+  int code = 0;  // si_code: TRAP_BRKPT, TRAP_TRACE, SI_KERNEL, …
+};
+
+class PtraceOps {
+ public:
+  virtual ~PtraceOps() = default;
+  virtual int interrupt(pid_t tid) = 0;
+  virtual int resume(pid_t tid, bool step, int host_signal) = 0;
+  virtual int detach(pid_t tid, int host_signal) = 0;
+  virtual int kill_process(pid_t pid) = 0;
+  // `image` comes in sized to the most the caller will take, and leaves sized
+  // to what the kernel filled.
+  virtual int get_regset(pid_t tid, unsigned note_type, std::vector<std::uint8_t>& image) = 0;
+  virtual int set_regset(pid_t tid, unsigned note_type, std::span<const std::uint8_t> image) = 0;
+  virtual int get_trap_info(pid_t tid, TrapInfo& info) = 0;
+  // Returns bytes transferred (possibly short) or -errno.
+  virtual long read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) = 0;
+  virtual long write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in) = 0;
+  // Collects one status of any traced thread; with `block`, waits for `tid` (or any, if -1).
+  virtual std::optional<WaitResult> wait(pid_t tid, bool block) = 0;
+};
+
+}  // namespace ustub

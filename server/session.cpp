@@ -1,0 +1,434 @@
+#include "server/session.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "rsp/binary.hpp"
+#include "rsp/hex.hpp"
+#include "rsp/stop_reply.hpp"
+#include "server/auxv.hpp"
+#include "server/signals.hpp"
+#include "server/svr4_libraries.hpp"
+
+namespace ustub {
+
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+std::string error_text(std::string_view message) {
+  // Replies are not escaped: keep the message free of framing characters.
+  std::string out = "E.";
+  for (char c : message) out.push_back((c == '$' || c == '#' || c == '*' || c == '}') ? '_' : c);
+  return out;
+}
+
+std::string errno_text(int e) { return error_text(std::strerror(e)); }
+
+constexpr std::string_view kMemoryError = "E01";  // gdb wants "Exx" from 'm'
+
+std::string read_link(const std::string& path) {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+}  // namespace
+
+Session::Session(Engine& engine, std::function<void(std::string_view)> send)
+    : engine_(engine), send_(std::move(send)) {}
+
+void Session::send_packet(std::string_view payload) {
+  last_frame_ = rsp::frame(payload);
+  send_(last_frame_);
+}
+
+void Session::on_bytes(std::string_view bytes) {
+  std::vector<rsp::InboundEvent> events;
+  decoder_.feed(bytes, events);
+  for (auto& event : events) {
+    switch (event.kind) {
+      case rsp::InboundEvent::Kind::Ack:
+        break;
+      case rsp::InboundEvent::Kind::Nack:
+        if (!no_ack_ && !last_frame_.empty()) send_(last_frame_);
+        break;
+      case rsp::InboundEvent::Kind::Interrupt:
+        if (waiting_for_stop_) engine_.interrupt();
+        break;
+      case rsp::InboundEvent::Kind::BadChecksum:
+        if (!no_ack_) send_("-");
+        else send_packet("E.bad checksum");
+        break;
+      case rsp::InboundEvent::Kind::Oversize:
+        if (!no_ack_) send_("+");
+        send_packet("E.packet too long");
+        break;
+      case rsp::InboundEvent::Kind::Packet:
+        if (!no_ack_) send_("+");
+        handle_packet(event.payload);
+        break;
+    }
+  }
+}
+
+void Session::handle_packet(const std::string& payload) {
+  rsp::Request request = rsp::parse(payload);
+  bool enable_no_ack = std::holds_alternative<rsp::req::StartNoAckMode>(request);
+  if (auto reply = dispatch(request)) send_packet(*reply);
+  // The OK to QStartNoAckMode is itself still acknowledged.
+  if (enable_no_ack) no_ack_ = true;
+}
+
+std::optional<std::string> Session::dispatch(const rsp::Request& request) {
+  namespace r = rsp::req;
+  bool attached = engine_.has_process();
+  auto need_process = [&]() -> std::optional<std::string> {
+    if (!attached) return error_text("no process");
+    if (waiting_for_stop_) return error_text("the process is running");
+    return std::nullopt;
+  };
+  return std::visit(
+      overloaded{
+          [&](const r::QuerySupported& q) -> std::optional<std::string> { return supported(q); },
+          [&](const r::StartNoAckMode&) -> std::optional<std::string> { return "OK"; },
+          [&](const r::HaltReason&) -> std::optional<std::string> {
+            return stop_reply(engine_.last_stop());
+          },
+          [&](const r::ReadRegisters&) -> std::optional<std::string> {
+            if (auto e = need_process()) return e;
+            return read_registers();
+          },
+          [&](const r::WriteRegisters& q) -> std::optional<std::string> {
+            if (auto e = need_process()) return e;
+            return write_registers(q);
+          },
+          [&](const r::ReadRegister& q) -> std::optional<std::string> {
+            if (auto e = need_process()) return e;
+            return read_register(q);
+          },
+          [&](const r::WriteRegister& q) -> std::optional<std::string> {
+            if (auto e = need_process()) return e;
+            return write_register(q);
+          },
+          [&](const r::ReadMemory& q) -> std::optional<std::string> {
+            if (!attached || waiting_for_stop_) return std::string(kMemoryError);
+            return read_memory(q);
+          },
+          [&](const r::WriteMemory& q) -> std::optional<std::string> {
+            if (!attached || waiting_for_stop_) return std::string(kMemoryError);
+            return write_memory(q);
+          },
+          [&](const r::Resume& q) -> std::optional<std::string> {
+            if (auto e = need_process()) return e;
+            return resume(q);
+          },
+          [&](const r::VContQuery&) -> std::optional<std::string> { return "vCont;c;C;s;S;t"; },
+          [&](const r::Breakpoint& q) -> std::optional<std::string> {
+            if (auto e = need_process()) return e;
+            return breakpoint(q);
+          },
+          [&](const r::XferRead& q) -> std::optional<std::string> { return xfer(q); },
+          [&](const r::SetThread& q) -> std::optional<std::string> { return set_thread(q); },
+          [&](const r::CurrentThread&) -> std::optional<std::string> {
+            if (!attached) return error_text("no process");
+            return "QC" + thread_id(selected_thread(general_thread_));
+          },
+          [&](const r::ThreadAlive& q) -> std::optional<std::string> {
+            pid_t tid = static_cast<pid_t>(q.thread.tid);
+            bool alive = attached && q.thread.tid > 0 && engine_.thread_alive(tid) &&
+                         q.thread.matches(engine_.pid(), tid);
+            return alive ? "OK" : error_text("no such thread");
+          },
+          [&](const r::ThreadInfoFirst&) -> std::optional<std::string> {
+            if (!attached) return "l";
+            std::string out = "m";
+            for (pid_t tid : engine_.thread_ids()) {
+              if (out.size() > 1) out += ',';
+              out += thread_id(tid);
+            }
+            return out;
+          },
+          [&](const r::ThreadInfoNext&) -> std::optional<std::string> { return "l"; },
+          [&](const r::Attached& q) -> std::optional<std::string> {
+            if (!attached || (q.pid && *q.pid != engine_.pid())) return error_text("no such process");
+            return engine_.launched() ? "0" : "1";
+          },
+          [&](const r::Detach& q) -> std::optional<std::string> {
+            if (!attached || (q.pid && *q.pid != engine_.pid())) return error_text("no such process");
+            waiting_for_stop_ = false;
+            engine_.detach();
+            outcome_ = Outcome::Detached;
+            return "OK";
+          },
+          [&](const r::Kill& q) -> std::optional<std::string> {
+            if (attached && (!q.pid || *q.pid == engine_.pid())) {
+              waiting_for_stop_ = false;
+              engine_.kill();
+            }
+            outcome_ = Outcome::Killed;
+            // 'k' has no reply; vKill has one.
+            if (q.pid) return std::string("OK");
+            return std::nullopt;
+          },
+          [&](const r::Symbol&) -> std::optional<std::string> { return "OK"; },
+          [&](const r::CtrlC&) -> std::optional<std::string> {
+            if (waiting_for_stop_) engine_.interrupt();
+            return "OK";
+          },
+          [&](const r::FileOpen& q) -> std::optional<std::string> { return host_io_.open(q); },
+          [&](const r::FilePread& q) -> std::optional<std::string> { return host_io_.pread(q); },
+          [&](const r::FilePwrite& q) -> std::optional<std::string> { return host_io_.pwrite(q); },
+          [&](const r::FileClose& q) -> std::optional<std::string> { return host_io_.close(q); },
+          [&](const r::FileFstat& q) -> std::optional<std::string> { return host_io_.fstat(q); },
+          [&](const r::FileUnlink& q) -> std::optional<std::string> { return host_io_.unlink(q); },
+          [&](const r::FileReadlink& q) -> std::optional<std::string> { return host_io_.readlink(q); },
+          [&](const r::FileSetFs& q) -> std::optional<std::string> { return host_io_.setfs(q); },
+          [&](const r::Malformed& q) -> std::optional<std::string> { return error_text(q.why); },
+          [&](const r::Unknown&) -> std::optional<std::string> { return ""; },
+      },
+      request);
+}
+
+std::string Session::supported(const rsp::req::QuerySupported& q) {
+  auto offered = [&](std::string_view f) {
+    return std::find(q.gdb_features.begin(), q.gdb_features.end(), f) != q.gdb_features.end();
+  };
+  multiprocess_ = offered("multiprocess+");
+  bool swbreak = offered("swbreak+");
+  engine_.set_rewind_pc_at_breakpoints(swbreak);
+  std::string out = "PacketSize=" + rsp::number_to_hex(kPacketSize);
+  out += ";QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+";
+  out += ";qXfer:exec-file:read+;qXfer:threads:read+;vContSupported+";
+  if (multiprocess_) out += ";multiprocess+";
+  if (swbreak) out += ";swbreak+";
+  return out;
+}
+
+std::string Session::thread_id(pid_t tid) const {
+  if (multiprocess_) return rsp::format_thread_id(engine_.pid(), tid);
+  return rsp::number_to_hex(static_cast<std::uint64_t>(tid));
+}
+
+pid_t Session::selected_thread(const rsp::ThreadId& selector) const {
+  if (selector.tid > 0 && engine_.thread_alive(static_cast<pid_t>(selector.tid)))
+    return static_cast<pid_t>(selector.tid);
+  // "any" (or a thread that is gone): the one that reported the last stop.
+  pid_t last = engine_.last_stop().tid;
+  if (engine_.thread_alive(last)) return last;
+  auto ids = engine_.thread_ids();
+  return ids.empty() ? 0 : ids.front();
+}
+
+std::string Session::stop_reply(const EngineStop& stop) {
+  rsp::StopReply reply;
+  reply.pid = engine_.has_process() ? engine_.pid() : stop.tid;
+  reply.tid = stop.tid;
+  switch (stop.kind) {
+    case EngineStop::Kind::Exited:
+      reply.kind = rsp::StopReply::Kind::Exited;
+      reply.value = stop.exit_code;
+      break;
+    case EngineStop::Kind::Terminated:
+      reply.kind = rsp::StopReply::Kind::Terminated;
+      reply.value = host_to_gdb_signal(stop.host_signal);
+      break;
+    case EngineStop::Kind::Signal: {
+      if (!engine_.has_process()) return "W00";
+      reply.value = host_to_gdb_signal(stop.host_signal);
+      if (stop.software_breakpoint) reply.reason = "swbreak";
+      std::vector<std::uint8_t> value;
+      for (const arch::LayoutEntry* e : engine_.layout().expedited())
+        if (engine_.read_register(stop.tid, e->regnum, value))
+          reply.registers.emplace_back(e->regnum, rsp::to_hex(value));
+      break;
+    }
+  }
+  return rsp::build_stop_reply(reply, multiprocess_);
+}
+
+void Session::on_engine_stop(const EngineStop& stop) {
+  if (stop.kind != EngineStop::Kind::Signal) outcome_ = Outcome::ProcessExited;
+  if (!waiting_for_stop_) return;
+  waiting_for_stop_ = false;
+  general_thread_ = {rsp::ThreadId::kAll, stop.tid};
+  send_packet(stop_reply(stop));
+}
+
+std::string Session::read_registers() {
+  pid_t tid = selected_thread(general_thread_);
+  const auto& layout = engine_.layout();
+  std::string out;
+  out.reserve(layout.g_packet_bytes() * 2);
+  std::vector<std::uint8_t> value;
+  for (const auto& e : layout.entries()) {
+    if (engine_.read_register(tid, e.regnum, value))
+      rsp::append_hex(out, value);
+    else
+      out.append(e.info->bytes() * 2, 'x');  // unavailable
+  }
+  return out;
+}
+
+std::string Session::write_registers(const rsp::req::WriteRegisters& r) {
+  pid_t tid = selected_thread(general_thread_);
+  const auto& layout = engine_.layout();
+  if (r.bytes.size() > layout.g_packet_bytes()) return error_text("'G' packet too long");
+  for (const auto& e : layout.entries()) {
+    if (e.g_offset + e.info->bytes() > r.bytes.size()) break;
+    std::span value(r.bytes.data() + e.g_offset, e.info->bytes());
+    if (!engine_.write_register(tid, e.regnum, value))
+      return error_text("cannot write register " + std::string(e.info->name));
+  }
+  return "OK";
+}
+
+std::string Session::read_register(const rsp::req::ReadRegister& r) {
+  const auto* e = engine_.layout().find(r.regnum);
+  if (!e) return error_text("no such register");
+  std::vector<std::uint8_t> value;
+  if (!engine_.read_register(selected_thread(general_thread_), r.regnum, value))
+    return std::string(e->info->bytes() * 2, 'x');
+  return rsp::to_hex(value);
+}
+
+std::string Session::write_register(const rsp::req::WriteRegister& r) {
+  const auto* e = engine_.layout().find(r.regnum);
+  if (!e) return error_text("no such register");
+  if (r.bytes.size() != e->info->bytes()) return error_text("wrong register size");
+  if (!engine_.write_register(selected_thread(general_thread_), r.regnum, r.bytes))
+    return error_text("cannot write register " + std::string(e->info->name));
+  return "OK";
+}
+
+std::string Session::read_memory(const rsp::req::ReadMemory& r) {
+  std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(r.length, kPacketSize / 2));
+  std::vector<std::uint8_t> buf(length);
+  long n = engine_.read_memory(r.address, buf);
+  if (length == 0) return "";
+  if (n <= 0) return std::string(kMemoryError);
+  return rsp::to_hex(std::span(buf.data(), static_cast<std::size_t>(n)));
+}
+
+std::string Session::write_memory(const rsp::req::WriteMemory& r) {
+  if (r.bytes.empty()) return "OK";  // gdb's probe for 'X' support
+  long n = engine_.write_memory(r.address, r.bytes);
+  if (n != static_cast<long>(r.bytes.size())) return std::string(kMemoryError);
+  return "OK";
+}
+
+std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
+  // Each thread takes the first action that names it (vCont's rule).
+  std::vector<ThreadResume> plan;
+  for (pid_t tid : engine_.thread_ids()) {
+    for (const auto& action : r.actions) {
+      rsp::ThreadId target = action.thread.value_or(rsp::ThreadId{rsp::ThreadId::kAll, rsp::ThreadId::kAll});
+      if (!action.thread && r.actions.size() == 1 && action.kind != rsp::req::ResumeAction::Kind::Continue) {
+        // A bare 's'/'S' steps the thread chosen with Hc (or the current one).
+        target = {rsp::ThreadId::kAll, selected_thread(continue_thread_)};
+      }
+      if (!target.matches(engine_.pid(), tid)) continue;
+      if (action.kind == rsp::req::ResumeAction::Kind::Stop) break;  // all-stop: already stopped
+      int host_signal = gdb_to_host_signal(action.signal);
+      plan.push_back({tid, {action.kind == rsp::req::ResumeAction::Kind::Step, host_signal}});
+      break;
+    }
+  }
+  if (plan.empty()) return error_text("nothing to resume");
+  waiting_for_stop_ = true;
+  engine_.resume(plan);
+  return std::nullopt;
+}
+
+std::string Session::breakpoint(const rsp::req::Breakpoint& r) {
+  if (r.type != 0) return "";  // hardware breakpoints and watchpoints: not yet
+  int rc = r.insert ? engine_.insert_breakpoint(r.address) : engine_.remove_breakpoint(r.address);
+  return rc == 0 ? "OK" : errno_text(rc);
+}
+
+std::string Session::thread_list_xml() const {
+  std::string xml = "<?xml version=\"1.0\"?>\n<threads>\n";
+  for (pid_t tid : engine_.thread_ids()) {
+    std::string name;
+    if (FILE* f = std::fopen(("/proc/" + std::to_string(engine_.pid()) + "/task/" + std::to_string(tid) + "/comm").c_str(), "r")) {
+      char buf[64] = {};
+      if (std::fgets(buf, sizeof buf, f)) name = buf;
+      std::fclose(f);
+      if (!name.empty() && name.back() == '\n') name.pop_back();
+    }
+    xml += "<thread id=\"" + thread_id(tid) + "\"";
+    std::string escaped;
+    for (char c : name) {
+      if (c == '&') escaped += "&amp;";
+      else if (c == '<') escaped += "&lt;";
+      else if (c == '>') escaped += "&gt;";
+      else if (c == '"') escaped += "&quot;";
+      else escaped += c;
+    }
+    if (!escaped.empty()) xml += " name=\"" + escaped + "\"";
+    xml += "/>\n";
+  }
+  xml += "</threads>\n";
+  return xml;
+}
+
+std::string Session::xfer(const rsp::req::XferRead& r) {
+  std::uint64_t length = std::min<std::uint64_t>(r.length, kPacketSize - 16);
+  auto chunk = [&](std::string_view object) { return rsp::xfer_chunk(object, r.offset, length); };
+  if (r.object == "features") {
+    if (!engine_.has_process()) return error_text("no process");
+    if (r.annex != "target.xml") return error_text("no such description: " + r.annex);
+    return chunk(engine_.layout().target_xml());
+  }
+  if (r.object == "exec-file") {
+    std::int64_t pid = engine_.pid();
+    if (!r.annex.empty()) {
+      auto parsed = rsp::parse_hex_number(r.annex);
+      if (!parsed) return error_text("bad pid");
+      pid = static_cast<std::int64_t>(*parsed);
+    }
+    if (pid <= 0) return error_text("no process");
+    std::string path = read_link("/proc/" + std::to_string(pid) + "/exe");
+    if (path.empty()) return errno_text(errno);
+    return chunk(path);
+  }
+  if (!engine_.has_process()) return error_text("no process");
+  if (waiting_for_stop_) return error_text("the process is running");
+  if (r.object == "auxv") {
+    auto auxv = read_auxv(engine_.pid());
+    if (!auxv) return errno_text(errno);
+    return chunk(*auxv);
+  }
+  if (r.object == "threads") return chunk(thread_list_xml());
+  if (r.object == "libraries-svr4") {
+    auto auxv = read_auxv(engine_.pid());
+    std::string exe = "/proc/" + std::to_string(engine_.pid()) + "/exe";
+    auto dynamic = auxv ? dynamic_section_address(exe, *auxv) : std::nullopt;
+    // Static executables have no dynamic section: gdb takes E01 as "not svr4".
+    if (!dynamic) return "E01";
+    std::string list = svr4_library_list(*dynamic, [&](std::uint64_t address, std::span<std::uint8_t> out) {
+      return engine_.read_memory(address, out);
+    });
+    return chunk(list);
+  }
+  return "";
+}
+
+std::string Session::set_thread(const rsp::req::SetThread& r) {
+  bool concrete = r.thread.tid > 0;
+  if (concrete && (!engine_.has_process() || !engine_.thread_alive(static_cast<pid_t>(r.thread.tid))))
+    return error_text("no such thread");
+  if (r.operation == 'g') general_thread_ = r.thread;
+  else if (r.operation == 'c') continue_thread_ = r.thread;
+  else return error_text("unknown 'H' operation");
+  return "OK";
+}
+
+}  // namespace ustub

@@ -1,0 +1,67 @@
+#pragma once
+// One gdb connection: decodes packets, carries requests out on the engine and
+// answers. Transport-agnostic: bytes come in through on_bytes(), replies leave
+// through the send function. Resumes are asynchronous: the stop reply goes out
+// when the engine reports the stop, and packets (0x03, vCtrlC) are still read
+// while the inferior runs.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "rsp/framing.hpp"
+#include "rsp/request.hpp"
+#include "server/engine.hpp"
+#include "server/host_io.hpp"
+
+namespace ustub {
+
+class Session {
+ public:
+  // 256 KiB: gdb 13 sizes 'm' reads and vFile:pread by this; gdbserver offers 0x47ff.
+  static constexpr std::size_t kPacketSize = 0x40000;
+
+  enum class Outcome { Open, Detached, Killed, ProcessExited };
+
+  Session(Engine& engine, std::function<void(std::string_view)> send);
+
+  void on_bytes(std::string_view bytes);
+  // Wired to the engine's stop handler by whoever owns both.
+  void on_engine_stop(const EngineStop& stop);
+  Outcome outcome() const { return outcome_; }
+
+ private:
+  void handle_packet(const std::string& payload);
+  std::optional<std::string> dispatch(const rsp::Request& request);
+  void send_packet(std::string_view payload);
+
+  std::string supported(const rsp::req::QuerySupported& q);
+  std::string stop_reply(const EngineStop& stop);
+  std::string thread_id(pid_t tid) const;
+  pid_t selected_thread(const rsp::ThreadId& selector) const;
+  std::string read_registers();
+  std::string write_registers(const rsp::req::WriteRegisters& r);
+  std::string read_register(const rsp::req::ReadRegister& r);
+  std::string write_register(const rsp::req::WriteRegister& r);
+  std::string read_memory(const rsp::req::ReadMemory& r);
+  std::string write_memory(const rsp::req::WriteMemory& r);
+  std::optional<std::string> resume(const rsp::req::Resume& r);
+  std::string breakpoint(const rsp::req::Breakpoint& r);
+  std::string xfer(const rsp::req::XferRead& r);
+  std::string set_thread(const rsp::req::SetThread& r);
+  std::string thread_list_xml() const;
+
+  Engine& engine_;
+  std::function<void(std::string_view)> send_;
+  rsp::Decoder decoder_{kPacketSize};
+  HostIo host_io_{kPacketSize};
+  bool no_ack_ = false;
+  bool multiprocess_ = false;
+  bool waiting_for_stop_ = false;
+  std::string last_frame_;  // for retransmission on '-'
+  rsp::ThreadId general_thread_{rsp::ThreadId::kAll, rsp::ThreadId::kAny};
+  rsp::ThreadId continue_thread_{rsp::ThreadId::kAll, rsp::ThreadId::kAll};
+  Outcome outcome_ = Outcome::Open;
+};
+
+}  // namespace ustub

@@ -1,0 +1,42 @@
+#include <doctest/doctest.h>
+
+#include "server/cli.hpp"
+
+using namespace ustub;
+
+TEST_CASE("a bare :PORT listens on loopback only") {
+  auto r = parse_command_line({":2345", "./prog", "a", "b"});
+  REQUIRE(r.command);
+  auto tcp = std::get<TcpEndpoint>(r.command->endpoint);
+  CHECK(tcp.host == "127.0.0.1");
+  CHECK(tcp.port == 2345);
+  CHECK(r.command->program == std::vector<std::string>{"./prog", "a", "b"});
+}
+
+TEST_CASE("HOST:PORT, unix:, stdio and device paths") {
+  CHECK(std::get<TcpEndpoint>(parse_command_line({"0.0.0.0:1", "p"}).command->endpoint).host == "0.0.0.0");
+  CHECK(std::get<TcpEndpoint>(parse_command_line({"tcp:localhost:9", "p"}).command->endpoint).host == "localhost");
+  CHECK(std::get<UnixEndpoint>(parse_command_line({"unix:/tmp/s", "p"}).command->endpoint).path == "/tmp/s");
+  CHECK(std::holds_alternative<StdioEndpoint>(parse_command_line({"-", "p"}).command->endpoint));
+  CHECK(std::holds_alternative<StdioEndpoint>(parse_command_line({"stdio", "p"}).command->endpoint));
+  CHECK(std::get<SerialEndpoint>(parse_command_line({"/dev/hvc1", "p"}).command->endpoint).path == "/dev/hvc1");
+}
+
+TEST_CASE("--attach and --once") {
+  auto r = parse_command_line({"--once", "--attach", ":2345", "1234"});
+  REQUIRE(r.command);
+  CHECK(r.command->once);
+  CHECK(r.command->attach_pid == 1234);
+  CHECK(r.command->program.empty());
+}
+
+TEST_CASE("bad command lines say what is wrong") {
+  CHECK(parse_command_line({}).error.find("missing COMM") != std::string::npos);
+  CHECK(parse_command_line({":2345"}).error.find("missing PROG") != std::string::npos);
+  CHECK(parse_command_line({":99999", "p"}).error.find("bad port") != std::string::npos);
+  CHECK(parse_command_line({":x", "p"}).error.find("bad port") != std::string::npos);
+  CHECK(parse_command_line({"--attach", ":1", "12x"}).error.find("bad PID") != std::string::npos);
+  CHECK(parse_command_line({"--attach", ":1"}).error.find("needs a PID") != std::string::npos);
+  CHECK(parse_command_line({"--bogus", ":1", "p"}).error.find("unknown option --bogus") != std::string::npos);
+  CHECK(parse_command_line({"unix:", "p"}).error.find("socket path") != std::string::npos);
+}

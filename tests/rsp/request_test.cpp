@@ -1,0 +1,109 @@
+#include <doctest/doctest.h>
+
+#include "rsp/request.hpp"
+
+using namespace rsp;
+
+template <class T>
+const T& as(const Request& r) {
+  REQUIRE(std::holds_alternative<T>(r));
+  return std::get<T>(r);
+}
+
+TEST_CASE("memory packets") {
+  auto m = as<req::ReadMemory>(parse("m7fff0000,40"));
+  CHECK(m.address == 0x7fff0000);
+  CHECK(m.length == 0x40);
+  auto w = as<req::WriteMemory>(parse("M1000,2:abcd"));
+  CHECK(w.bytes == std::vector<std::uint8_t>{0xab, 0xcd});
+  auto x = as<req::WriteMemory>(parse(std::string("X1000,3:a,:")));
+  CHECK(x.bytes == std::vector<std::uint8_t>{'a', ',', ':'});
+  as<req::Malformed>(parse("M1000,3:abcd"));  // length mismatch
+  as<req::Malformed>(parse("mzz,1"));
+  as<req::Malformed>(parse("m1000"));
+}
+
+TEST_CASE("register packets") {
+  CHECK(as<req::ReadRegister>(parse("p10")).regnum == 0x10);
+  auto p = as<req::WriteRegister>(parse("P10=0102"));
+  CHECK(p.regnum == 0x10);
+  CHECK(p.bytes.size() == 2);
+  as<req::ReadRegisters>(parse("g"));
+  as<req::Malformed>(parse("P10"));
+  as<req::Malformed>(parse("G0"));
+}
+
+TEST_CASE("resume packets all become actions") {
+  auto c = as<req::Resume>(parse("c"));
+  REQUIRE(c.actions.size() == 1);
+  CHECK(c.actions[0].kind == req::ResumeAction::Kind::Continue);
+  auto s = as<req::Resume>(parse("S0b"));
+  CHECK(s.actions[0].kind == req::ResumeAction::Kind::Step);
+  CHECK(s.actions[0].signal == 11);
+  auto v = as<req::Resume>(parse("vCont;s:p1.2;C05:p1.-1;c"));
+  REQUIRE(v.actions.size() == 3);
+  CHECK(v.actions[0].thread->tid == 2);
+  CHECK(v.actions[1].signal == 5);
+  CHECK_FALSE(v.actions[2].thread.has_value());
+  as<req::VContQuery>(parse("vCont?"));
+  as<req::Malformed>(parse("vCont;x"));
+  as<req::Malformed>(parse("vCont;"));
+  as<req::Malformed>(parse("c1234"));  // resuming at an address
+}
+
+TEST_CASE("breakpoints, threads, xfer") {
+  auto z = as<req::Breakpoint>(parse("Z0,401000,1"));
+  CHECK(z.insert);
+  CHECK(z.address == 0x401000);
+  auto cond = as<req::Breakpoint>(parse("z0,401000,1;X2,aa"));
+  CHECK_FALSE(cond.insert);
+  as<req::Malformed>(parse("Z9,1,1"));
+  auto h = as<req::SetThread>(parse("Hgp1.2"));
+  CHECK(h.operation == 'g');
+  CHECK(h.thread.tid == 2);
+  auto x = as<req::XferRead>(parse("qXfer:features:read:target.xml:0,ffb"));
+  CHECK(x.object == "features");
+  CHECK(x.annex == "target.xml");
+  CHECK(x.length == 0xffb);
+  as<req::Unknown>(parse("qXfer:features:write:target.xml:0,ffb"));
+}
+
+TEST_CASE("queries and process control") {
+  auto q = as<req::QuerySupported>(parse("qSupported:multiprocess+;swbreak+;xmlRegisters=i386"));
+  CHECK(q.gdb_features.size() == 3);
+  as<req::StartNoAckMode>(parse("QStartNoAckMode"));
+  CHECK(as<req::Attached>(parse("qAttached:1a")).pid == 0x1a);
+  CHECK_FALSE(as<req::Detach>(parse("D")).pid.has_value());
+  CHECK(as<req::Detach>(parse("D;1a")).pid == 0x1a);
+  CHECK(as<req::Kill>(parse("vKill;1a")).pid == 0x1a);
+  as<req::CtrlC>(parse("vCtrlC"));
+  as<req::Unknown>(parse("vMustReplyEmpty"));
+  as<req::Unknown>(parse("qTStatus"));
+  as<req::Unknown>(parse(""));
+}
+
+TEST_CASE("host I/O") {
+  auto open = as<req::FileOpen>(parse("vFile:open:2f6574632f706173737764,0,1a4"));
+  CHECK(open.path == "/etc/passwd");
+  CHECK(open.mode == 0644);
+  auto pread = as<req::FilePread>(parse("vFile:pread:5,1000,20"));
+  CHECK(pread.fd == 5);
+  CHECK(pread.count == 0x1000);
+  CHECK(pread.offset == 0x20);
+  auto pwrite = as<req::FilePwrite>(parse("vFile:pwrite:5,0,a,b"));
+  CHECK(pwrite.data == std::vector<std::uint8_t>{'a', ',', 'b'});
+  as<req::Malformed>(parse("vFile:open:zz,0,0"));
+  as<req::Malformed>(parse("vFile:pread:5"));
+  as<req::Unknown>(parse("vFile:frobnicate:1"));
+}
+
+TEST_CASE("hostile inputs never crash the parser") {
+  const char* inputs[] = {"m", "M", "X", "Z", "z", "H", "T", "P=", "p", "qXfer:", "vFile:",
+                          "vCont;C", "vCont;S:", "vKill;", "D;", "qAttached:", "Hg", "Z0,,",
+                          "mffffffffffffffffff,1", "qSupported:"};
+  for (const char* input : inputs) {
+    CAPTURE(input);
+    Request r = parse(input);
+    CHECK_FALSE(std::holds_alternative<req::Resume>(r));
+  }
+}
