@@ -14,8 +14,9 @@ constexpr std::string_view kAvx = "org.gnu.gdb.i386.avx";
 
 // Offsets into the FXSAVE image (which also starts every XSAVE image).
 constexpr unsigned kFxFsw = 2, kFxAbridgedTag = 4, kFxSt0 = 32, kFxXmm0 = 160, kFxMxcsr = 24;
-// The kernel copies its xstate_fx_sw_bytes into the image: xfeatures (XCR0) at 472.
-constexpr unsigned kXsaveXcr0 = 472, kXsaveHeaderBv = 512, kXsaveYmmHi = 576;
+// ptrace puts the process's XCR0 in the FXSAVE software-reserved bytes, at 464
+// (gdb's I386_LINUX_XSAVE_XCR0_OFFSET).
+constexpr unsigned kXsaveXcr0 = 464, kXsaveHeaderBv = 512, kXsaveYmmHi = 576;
 constexpr std::uint64_t kXfeatureX87 = 1, kXfeatureSse = 2, kXfeatureAvx = 4;
 
 constexpr std::string_view kCoreTypes = R"(<flags id="i386_eflags" size="4">

@@ -119,7 +119,7 @@ TEST_CASE("x86_64: the x87 tag word is rebuilt from FXSAVE's abridged tag") {
 TEST_CASE("x86_64: writing XSAVE marks x87/SSE/AVX as in use, within XCR0") {
   const auto& arch = arch::arch_by_name("x86_64");
   std::vector<std::uint8_t> image(1024, 0);
-  image[472] = 0x7;  // XCR0: x87 | SSE | AVX
+  image[464] = 0x7;  // XCR0: x87 | SSE | AVX
   arch.prepare_regset_for_write(arch::X86_64Arch::kFloatRegset, image);
   CHECK(image[512] == 0x7);
   std::vector<std::uint8_t> fxsave_only(512, 0);

@@ -1,0 +1,537 @@
+#!/usr/bin/python3
+"""End-to-end tests: the real /usr/bin/gdb (and a small RSP client) against
+ustub, run as an unprivileged user. Each test is what a user would try."""
+import argparse
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+import traceback
+
+from harness import (Env, Failure, Ustub, alive, check, expect, expect_not, gdb, our_programs,
+                     process_state, read_count, spawn_gdb, start_sleeper, still_counting, wait_until)
+from rsp_client import RspClient, wait_for_port_closed
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def remote(port):
+    return f"target remote :{port}"
+
+
+def have_avx():
+    with open("/proc/cpuinfo") as f:
+        return re.search(r"^flags\s*:.*\bavx\b", f.read(), re.M) is not None
+
+
+# --- 1. launching, listening, reconnecting -----------------------------------------------------
+
+@test
+def launch_prints_gdbserver_banner_and_passes_arguments(env):
+    u = Ustub(env, "--once", ":0", "./basic", "a", "b")
+    pid = u.inferior_pid()
+    port = u.port()
+    expect(u.output, r"^Process \./basic created; pid = \d+$")
+    out = gdb(env, [remote(port), "break main", "continue", "print argc", "print argv[1]",
+                    "print argv[2]", "continue"], env.program("basic"))
+    expect(out, r"^\$1 = 3$")
+    expect(out, r'^\$2 = 0x[0-9a-f]+ "a"$')
+    expect(out, r'^\$3 = 0x[0-9a-f]+ "b"$')
+    expect(out, rf"\[Inferior 1 \(process {pid}\) exited with code 05\]")
+    check(u.wait_exit() == 0, "ustub should exit 0 after the program exits")
+    expect(u.output, r"^Child exited with status 5$")
+
+
+def listening_address(port):
+    """The local address of the TCP socket listening on `port` (from /proc/net/tcp)."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            address, port_hex = fields[1].split(":")
+            if int(port_hex, 16) == port and fields[3] == "0A":
+                return socket.inet_ntoa(bytes.fromhex(address)[::-1])
+    return None
+
+
+@test
+def bare_port_listens_on_loopback_only(env):
+    u = Ustub(env, ":0", "./spin")
+    pid = u.inferior_pid()
+    check(listening_address(u.port()) == "127.0.0.1", "a bare :PORT must bind 127.0.0.1 only")
+    u.stop()
+    check(wait_until(lambda: not alive(pid)), "the launched program must die with ustub")
+    v = Ustub(env, "0.0.0.0:0", "./spin")
+    check(listening_address(v.port()) == "0.0.0.0", "0.0.0.0:PORT asks for every interface")
+    v.stop()
+
+
+@test
+def port_in_use_is_refused_and_nothing_is_left_running(env):
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen(1)
+    port = blocker.getsockname()[1]
+    try:
+        u = Ustub(env, f":{port}", "./spin")
+        code = u.wait_exit()
+        check(code != 0, "ustub must exit non-zero when the port is taken")
+        expect(u.output, r"^Can't bind address: Address already in use\.$")
+        check(not our_programs(env), f"the program was left behind: {our_programs(env)}")
+    finally:
+        blocker.close()
+
+
+@test
+def without_once_a_second_gdb_can_reconnect(env):
+    u = Ustub(env, ":0", "./basic", "a", "b")
+    port = u.port()
+    out = gdb(env, [remote(port), "break add", "continue", "disconnect"], env.program("basic"))
+    expect(out, r"Breakpoint 1, add \(a=0, b=0\)")
+    u.wait_for(r"reopen the connection")
+    check(u.proc.poll() is None, "ustub must keep serving after a disconnect")
+    out = gdb(env, [remote(port), "bt 1", "continue"], env.program("basic"))
+    expect(out, r"#0  add \(a=0, b=0\) at .*basic\.c")
+    expect(out, r"exited with code 05")
+    check(u.wait_exit() == 0, "ustub should exit once the program has exited")
+
+
+@test
+def once_with_gdb_killed_mid_session_kills_the_launched_program(env):
+    u = Ustub(env, "--once", ":0", "./spin")
+    pid = u.inferior_pid()
+    g = spawn_gdb(env, [remote(u.port()), "continue"], env.program("spin"))
+    check(wait_until(lambda: process_state(pid) == "R", timeout=20), "the program never ran")
+    g.kill()
+    g.wait()
+    check(u.wait_exit() == 0, "ustub --once must exit when gdb goes away")
+    check(wait_until(lambda: not alive(pid)), "a launched program must not outlive ustub --once")
+
+
+# --- 2. transports ---------------------------------------------------------------------------
+
+@test
+def stdio_transport_sends_program_output_to_stderr(env):
+    out = gdb(env, [f"target remote | {env.ustub} - ./basic a b", "continue"], env.program("basic"))
+    expect(out, r"^Process \./basic created; pid = \d+$")
+    expect(out, r"^hello, a$")
+    expect(out, r"^argc=3 total=3 origin$")
+    expect(out, r"exited with code 05")
+
+
+@test
+def unix_socket_is_private_and_removed_on_exit(env):
+    path = os.path.join(env.runtime, "ustub.sock")
+    u = Ustub(env, f"unix:{path}", "./basic", "x")
+    u.wait_for(r"Listening on Unix socket")
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    check(mode == 0o600, f"socket mode is {oct(mode)}, want 0600")
+    out = gdb(env, [f"target remote {path}", "break add", "continue", "bt 1", "delete", "continue"],
+              env.program("basic"))
+    expect(out, r"#0  add \(a=0, b=0\)")
+    expect(out, r"exited with code 04")
+    check(u.wait_exit() == 0, "ustub should exit after the program does")
+    check(not os.path.exists(path), "the socket file must be removed on exit")
+
+
+@test
+def serial_line_transport_over_a_pty_pair(env):
+    import pty
+    import select
+    import threading
+    # Two ptys joined back to back stand in for a serial cable: ustub opens one
+    # end's slave, gdb the other's.
+    m1, s1 = pty.openpty()
+    m2, s2 = pty.openpty()
+    stop = threading.Event()
+
+    def relay():
+        while not stop.is_set():
+            ready, _, _ = select.select([m1, m2], [], [], 0.1)
+            for fd in ready:
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:
+                    return
+                os.write(m2 if fd == m1 else m1, data)
+
+    for fd in (s1, s2):
+        import termios
+        import tty
+        tty.setraw(fd)
+    t = threading.Thread(target=relay, daemon=True)
+    t.start()
+    try:
+        u = Ustub(env, "--once", os.ttyname(s1), "./basic", "a")
+        u.wait_for(r"Remote debugging using /dev/")
+        out = gdb(env, [f"target remote {os.ttyname(s2)}", "break add", "continue", "bt 1", "delete", "continue"],
+                  env.program("basic"))
+        expect(out, r"#0  add \(a=0, b=0\)")
+        expect(out, r"exited with code 04")
+        check(u.wait_exit() == 0, "ustub should exit after the program does")
+    finally:
+        stop.set()
+        t.join()
+        for fd in (m1, s1, m2, s2):
+            os.close(fd)
+
+
+# --- 3. attach, detach, kill -------------------------------------------------------------------
+
+@test
+def attach_then_detach_leaves_the_process_running(env):
+    sleeper, counter = start_sleeper(env)
+    try:
+        u = Ustub(env, "--once", "--attach", ":0", str(sleeper.pid))
+        expect(u.output + "\n" + u.wait_for(r"Attached; pid = \d+").group(0), rf"Attached; pid = {sleeper.pid}")
+        check(process_state(sleeper.pid) == "t", "an attached process is stopped while gdb looks at it")
+        before = read_count(counter)
+        out = gdb(env, [remote(u.port()), "bt", "info proc", "detach"], env.program("sleeper"))
+        expect(out, r"in main \(.*\) at .*sleeper\.c")
+        expect(out, rf"^process {sleeper.pid}$")
+        expect(out, rf"\[Inferior 1 \(process {sleeper.pid}\) detached\]")
+        check(u.wait_exit() == 0, "ustub exits after detach")
+        check(process_state(sleeper.pid) in ("S", "R"), f"state {process_state(sleeper.pid)} after detach")
+        check(still_counting(counter), "the process must run on after detach")
+        check(read_count(counter) >= before, "the counter went backwards?")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@test
+def attach_then_kill_ends_the_process(env):
+    sleeper, _ = start_sleeper(env)
+    try:
+        u = Ustub(env, "--once", "--attach", ":0", str(sleeper.pid))
+        out = gdb(env, [remote(u.port()), "kill"], env.program("sleeper"))
+        expect(out, rf"\[Inferior 1 \(process {sleeper.pid}\) killed\]")
+        check(wait_until(lambda: sleeper.poll() is not None), "the process must be dead after kill")
+        check(u.wait_exit() == 0, "ustub exits after kill")
+    finally:
+        if sleeper.poll() is None:
+            sleeper.kill()
+        sleeper.wait()
+
+
+@test
+def attached_process_survives_gdb_dying_and_sigterm(env):
+    sleeper, counter = start_sleeper(env)
+    try:
+        u = Ustub(env, "--once", "--attach", ":0", str(sleeper.pid))
+        g = spawn_gdb(env, [remote(u.port()), "continue"], env.program("sleeper"))
+        check(wait_until(lambda: still_counting(counter), timeout=20), "gdb never continued it")
+        g.kill()
+        g.wait()
+        check(u.wait_exit() == 0, "ustub --once exits when gdb dies")
+        check(process_state(sleeper.pid) in ("S", "R"), "left stopped after gdb died")
+        check(still_counting(counter), "must run on after gdb died")
+        # SIGHUP to ustub while attached (and stopped): detached and running again.
+        v = Ustub(env, "--attach", ":0", str(sleeper.pid))
+        v.port()
+        check(process_state(sleeper.pid) == "t", "attach must stop it")
+        v.proc.send_signal(signal.SIGHUP)
+        v.wait_exit()
+        check(still_counting(counter), "must run on after ustub got SIGHUP")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@test
+def sigterm_kills_a_launched_program(env):
+    u = Ustub(env, ":0", "./spin")
+    pid = u.inferior_pid()
+    u.port()
+    u.proc.send_signal(signal.SIGTERM)
+    check(u.wait_exit() != 0 or True, "")
+    check(wait_until(lambda: not alive(pid)), "a launched program must die when ustub is terminated")
+
+
+@test
+def failed_attach_says_why(env):
+    pid = 4000000
+    while os.path.exists(f"/proc/{pid}"):
+        pid += 1
+    u = Ustub(env, "--attach", ":0", str(pid))
+    check(u.wait_exit() == 1, "a failed attach exits 1")
+    expect(u.output, rf"^ustub: attach {pid}: No such process$")
+
+    root_pid = os.environ.get("USTUB_E2E_FOREIGN_PID")
+    if root_pid and os.getuid() != 0:
+        u = Ustub(env, "--attach", ":0", root_pid)
+        check(u.wait_exit() == 1, "a failed attach exits 1")
+        expect(u.output, rf"^ustub: attach {root_pid}: Operation not permitted — the process belongs to "
+                         r"another user \(uid 0\)")
+
+    sleeper, _ = start_sleeper(env)
+    try:
+        first = Ustub(env, "--attach", ":0", str(sleeper.pid))
+        first.port()
+        second = Ustub(env, "--attach", ":0", str(sleeper.pid))
+        check(second.wait_exit() == 1, "attaching twice must fail")
+        expect(second.output, rf"^ustub: attach {sleeper.pid}: Operation not permitted — it is already "
+                              rf"traced by process {first.proc.pid} \(ustub\)")
+        first.stop()
+        check(still_counting(_), "the first ustub must let it go on SIGTERM")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+    scope_file = "/proc/sys/kernel/yama/ptrace_scope"
+    if os.path.exists(scope_file) and int(open(scope_file).read()) >= 1:
+        outsider = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        try:
+            u = Ustub(env, "--attach", ":0", str(outsider.pid))
+            check(u.wait_exit() == 1, "a failed attach exits 1")
+            expect(u.output, r"kernel\.yama\.ptrace_scope is \d \(/proc/sys/kernel/yama/ptrace_scope\)")
+        finally:
+            outsider.kill()
+            outsider.wait()
+
+
+@test
+def bad_program_and_bad_command_lines(env):
+    u = Ustub(env, ":0", "./nope")
+    check(u.wait_exit() == 1, "a missing program exits 1")
+    check(u.output == "ustub: cannot run ./nope: No such file or directory", f"got: {u.output!r}")
+    with open(os.path.join(env.bin, "not-executable"), "w") as f:
+        f.write("data\n")
+    u = Ustub(env, ":0", "./not-executable")
+    check(u.wait_exit() == 1, "a non-executable program exits 1")
+    check(u.output == "ustub: cannot run ./not-executable: Permission denied", f"got: {u.output!r}")
+    for args, message in [([], r"missing COMM"), ([":2345"], r"missing PROG"),
+                          ([":99999", "./basic"], r"bad port"), (["--frob", ":1", "x"], r"unknown option --frob")]:
+        u = Ustub(env, *args)
+        code = u.wait_exit()
+        check(code != 0, f"{args}: exit status {code}")
+        check(len(u.lines) == 1, f"{args}: want one line, got {u.lines}")
+        expect(u.output, r"^ustub: " + message)
+    check(not our_programs(env), "nothing may be left running")
+
+
+# --- 4. the debugging session -------------------------------------------------------------------
+
+@test
+def breakpoints_stepping_and_data(env):
+    u = Ustub(env, "--once", ":0", "./basic", "a", "b")
+    out = gdb(env, [
+        remote(u.port()),
+        "break add", "continue", "bt",
+        "print a", "print b", "finish",
+        "next", "step", "info frame",
+        "up", "print p", "print p.name", "print counter", "set var counter = 42", "print counter",
+        "x/4xb &counter", "print total",
+        "delete", "break 25", "continue", "until", "stepi", "x/i $pc",
+        "print $pc == main + 0 ? 1 : 2",
+        "continue",
+    ], env.program("basic"))
+    expect(out, r"Breakpoint 1, add \(a=0, b=0\) at .*basic\.c:14")
+    expect(out, r"#1  0x[0-9a-f]+ in main \(argc=3, argv=0x[0-9a-f]+\) at .*basic\.c:22")
+    expect(out, r"Value returned is \$\d+ = 0")
+    expect(out, r"\$\d+ = \{x = 3, y = 4, name = 0x[0-9a-f]+ \"origin\"\}")
+    expect(out, r"\$\d+ = 0x[0-9a-f]+ \"origin\"")
+    expect(out, r"^\$\d+ = 7$")
+    expect(out, r"^\$\d+ = 42$")
+    expect(out, r"<counter>:\s+0x2a\s+0x00\s+0x00\s+0x00")
+    expect(out, r"Breakpoint 2, main \(.*\) at .*basic\.c:25")
+    expect(out, r"=> 0x[0-9a-f]+ <main\+\d+>:")
+    expect(out, r"exited with code 05")
+    expect_not(out, r"(?i)remote failure|Remote connection closed|internal-error")
+
+
+@test
+def breakpoints_in_shared_libraries_before_they_load(env):
+    u = Ustub(env, "--once", ":0", "./basic", "lib")
+    out = gdb(env, [
+        remote(u.port()),
+        "set breakpoint pending on",
+        "break demo_greet", "break printf",
+        "continue", "bt 2", "continue", "bt 1",
+        "info sharedlibrary", "print demo_calls", "delete", "continue",
+    ], env.program("basic"))
+    expect(out, r"Breakpoint 1, demo_greet \(who=0x[0-9a-f]+ \"lib\"\) at .*libdemo\.c")
+    expect(out, r"#1  0x[0-9a-f]+ in main \(.*\) at .*basic\.c")
+    expect(out, r"Breakpoint 2, (__)?printf \(format=0x[0-9a-f]+ \"hello, %s\\n\"\)")
+    expect(out, r"libdemo\.so")
+    expect(out, r"libc\.so\.6")
+    expect(out, r"^\$1 = 1$")
+    expect(out, r"exited with code 04")
+
+
+@test
+def registers_read_and_write(env):
+    u = Ustub(env, "--once", ":0", "./basic")
+    commands = [
+        remote(u.port()), "break add", "continue",
+        "info registers", "info all-registers",
+        "set $rax = 0x1234", "p/x $rax",
+        "set $xmm15.v4_int32[0] = 42", "set $st7 = 2.5",
+        "stepi",
+        "p $xmm15.v4_int32[0]", "p $st7", "p/x $fctrl", "p $fs_base != 0",
+    ]
+    if have_avx():
+        commands[-1:-1] = []
+        commands += ["set $ymm14.v8_int32[7] = 99", "stepi", "p $ymm14.v8_int32[7]", "p $ymm14.v8_int32[0]"]
+    commands += ["kill"]
+    out = gdb(env, commands, env.program("basic"))
+    for reg in ("rax", "rip", "eflags", "cs", "gs"):
+        expect(out, rf"^{reg}\s+0x[0-9a-f]+", "info registers")
+    expect(out, r"^eflags\s+0x[0-9a-f]+\s+\[ .*\]")
+    for reg in ("st0", "fctrl", "mxcsr", "ymm0" if have_avx() else "xmm0"):
+        expect(out, rf"^{reg}\s", "info all-registers")
+    expect(out, r"^\$1 = 0x1234$")
+    expect(out, r"^\$2 = 42$")
+    expect(out, r"^\$3 = 2\.5$")
+    expect(out, r"^\$4 = 0x37f$")
+    expect(out, r"^\$5 = 1$")
+    if have_avx():
+        expect(out, r"^ymm0\s", "info all-registers")
+        expect(out, r"^\$6 = 99$")
+        expect(out, r"^\$7 = 0$")
+
+
+@test
+def info_proc_and_exec_file_through_host_io(env):
+    u = Ustub(env, "--once", ":0", "./basic", "a", "b")
+    pid = u.inferior_pid()
+    out = gdb(env, [remote(u.port()), "info proc", "info inferiors", "kill"])
+    expect(out, rf"^process {pid}$")
+    expect(out, r"^cmdline = '\./basic a b'$")
+    expect(out, rf"^cwd = '{re.escape(env.bin)}'$")
+    expect(out, rf"^exe = '{re.escape(env.program('basic'))}'$")
+    # With no file given, gdb learned the program from qXfer:exec-file.
+    expect(out, rf"process {pid}\s.*\starget:{re.escape(env.program('basic'))}")
+
+
+@test
+def ctrl_c_interrupts_a_running_program(env):
+    u = Ustub(env, "--once", ":0", "./spin")
+    g = spawn_gdb(env, [remote(u.port()), "continue", "bt", "print ticks > 0", "kill"], env.program("spin"))
+    pid = u.inferior_pid()
+    check(wait_until(lambda: process_state(pid) == "R", timeout=20), "the program never ran")
+    time.sleep(0.3)
+    g.send_signal(signal.SIGINT)  # what the terminal sends when the user presses Ctrl-C
+    out, _ = g.communicate(timeout=60)
+    expect(out, r"Program received signal SIGINT, Interrupt\.")
+    expect(out, r"#0\s+(0x[0-9a-f]+ in )?main \(\) at .*spin\.c")
+    expect(out, r"^\$1 = 1$")
+
+
+@test
+def crash_stops_at_the_fault_and_then_terminates(env):
+    u = Ustub(env, "--once", ":0", "./crash")
+    out = gdb(env, [remote(u.port()), "continue", "bt", "x/i $pc", "continue"], env.program("crash"))
+    expect(out, r"Program received signal SIGSEGV, Segmentation fault\.")
+    expect(out, r"#0  0x[0-9a-f]+ in main \(\) at .*crash\.c:5")
+    expect(out, r"=> 0x[0-9a-f]+ <main\+\d+>:\s+mov\s+\(%rax\),%eax")
+    expect(out, r"Program terminated with signal SIGSEGV, Segmentation fault\.")
+    u.wait_exit()
+    expect(u.output, r"Child terminated with signal = 11 \(SIGSEGV\)")
+
+
+# --- the protocol, packet by packet ----------------------------------------------------------
+
+@test
+def packets_acks_errors_and_interrupts(env):
+    u = Ustub(env, "--once", ":0", "./spin")
+    c = RspClient(("127.0.0.1", u.port()))
+    features = c.handshake(no_ack=False).decode()
+    size = int(re.search(r"PacketSize=([0-9a-f]+)", features).group(1), 16)
+    check(size > 0x47FF, f"PacketSize {size:#x} is not above gdbserver's")
+    for f in ("QStartNoAckMode+", "qXfer:features:read+", "qXfer:libraries-svr4:read+", "multiprocess+", "swbreak+"):
+        check(f in features, f"qSupported lacks {f}: {features}")
+    # Bad checksum in ack mode: a '-', and the session goes on.
+    c.send_raw(b"$g#00")
+    check(c.read_ack() == b"-", "a bad checksum must be answered with '-'")
+    check(c.request("QStartNoAckMode") == b"OK", "no-ack negotiation")
+    c.ack_mode = False
+    c.send_raw(b"$?#3f")
+    stop = c.read_packet().decode()
+    check(re.match(r"T05.*thread:p[0-9a-f]+\.[0-9a-f]+;", stop), f"stop reply {stop}")
+    # Garbage and malformed packets get an error reply; unknown ones the empty reply.
+    check(c.request("Mzz,1:00").startswith(b"E"), "malformed 'M' must be an error")
+    check(c.request("vCont;x").startswith(b"E"), "bad vCont must be an error")
+    check(c.request("qNoSuchThing") == b"", "unknown packets get the empty reply")
+    check(c.request("m0,8") == b"E01", "unreadable memory is E01")
+    c.send_raw(b"$" + b"a" * (size + 100) + b"#00")
+    check(c.read_packet().startswith(b"E"), "an oversize packet gets an error")
+    # Breakpoint bytes are hidden from memory reads.
+    pc = int(re.search(r"10:([0-9a-f]{16});", stop).group(1), 16)
+    pc = int.from_bytes(bytes.fromhex(f"{pc:016x}"), "little")
+    before = c.request(f"m{pc:x},4")
+    check(c.request(f"Z0,{pc:x},1") == b"OK", "Z0")
+    check(c.request(f"m{pc:x},4") == before, "memory reads must not show the breakpoint")
+    check(c.request(f"z0,{pc:x},1") == b"OK", "z0")
+    # Interrupt with 0x03, then with vCtrlC.
+    target = b""
+    while True:
+        chunk = c.request(f"qXfer:features:read:target.xml:{len(target):x},fff")
+        check(chunk[:1] in (b"l", b"m"), f"bad qXfer reply {chunk[:20]!r}")
+        target += chunk[1:]
+        if chunk[:1] == b"l":
+            break
+    check(b"<architecture>i386:x86-64</architecture>" in target, "target.xml names the architecture")
+    regs = c.request("g")
+    names = re.findall(rb'bitsize="(\d+)"', target)
+    check(len(regs) == sum(int(b) for b in names) // 4, "g length must match target.xml")
+    c.send("vCont;c")
+    time.sleep(0.2)
+    c.send_raw(b"\x03")
+    check(c.read_packet().startswith(b"T02"), "0x03 must stop it with SIGINT")
+    c.send("vCont;c")
+    time.sleep(0.2)
+    check(c.request("vCtrlC") == b"OK", "vCtrlC is acknowledged with OK")
+    check(c.read_packet().startswith(b"T02"), "vCtrlC must stop it with SIGINT")
+    check(c.request("vKill;" + format(u.inferior_pid(), "x")) == b"OK", "vKill")
+    c.close()
+    check(u.wait_exit() == 0, "ustub exits after the kill")
+
+
+# --- runner -----------------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--work", required=True)
+    parser.add_argument("-k", dest="only", help="run tests whose name contains this")
+    args = parser.parse_args()
+    env = Env(args.work)
+    env.build_programs()
+    print(f"e2e: running as uid {os.getuid()} with {sys.argv[0]}", flush=True)
+    passed = failed = 0
+    for t in TESTS:
+        if args.only and args.only not in t.__name__:
+            continue
+        started = time.time()
+        try:
+            t(env)
+            left = [p for p in our_programs(env) if p[1] != "Z"]
+            if left:
+                raise Failure(f"left behind: {left}")
+            passed += 1
+            print(f"PASS {t.__name__} ({time.time() - started:.1f}s)", flush=True)
+        except Exception as e:  # noqa: BLE001 - every failure is reported, none stops the run
+            failed += 1
+            detail = str(e) if isinstance(e, Failure) else traceback.format_exc()
+            print(f"FAIL {t.__name__} ({time.time() - started:.1f}s)\n{detail}", flush=True)
+        finally:
+            for pid, _ in our_programs(env):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            subprocess.run(["pkill", "-KILL", "-u", str(os.getuid()), "-f", "^" + env.ustub], check=False)
+    print(f"e2e: {passed} passed, {failed} failed", flush=True)
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

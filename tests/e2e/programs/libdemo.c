@@ -1,0 +1,10 @@
+/* A library of our own: it is not loaded yet at the first instruction, so a
+   breakpoint on it must wait (pending) until the dynamic linker maps it. */
+#include <stdio.h>
+
+int demo_calls;
+
+void demo_greet(const char *who) {
+  demo_calls++;
+  printf("hello, %s\n", who);
+}

@@ -1,0 +1,7 @@
+/* Runs until interrupted. */
+volatile unsigned long ticks;
+
+int main(void) {
+  for (;;)
+    ticks++;
+}
