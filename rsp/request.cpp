@@ -61,6 +61,7 @@ Request parse_vcont(std::string_view p) {
     req::ResumeAction action;
     auto colon = item.find(':');
     std::string_view verb = item.substr(0, colon);
+    if (verb.empty()) return malformed("vCont action without a verb");
     if (colon != std::string_view::npos) {
       auto thread = parse_thread_id(item.substr(colon + 1));
       if (!thread) return malformed("bad thread id in vCont");

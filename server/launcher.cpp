@@ -168,10 +168,13 @@ Launched launch_program(const LaunchOptions& options) {
 Attached attach_process(pid_t pid) {
   if (pid <= 0 || ::kill(pid, 0) != 0) {
     int e = pid <= 0 ? ESRCH : errno;
-    if (e == ESRCH) return {{}, explain_attach_failure(pid, ESRCH)};
+    if (e == ESRCH) return {{}, describe_attach_failure(pid, ESRCH, {})};
   }
   std::set<pid_t> seized;
-  if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) != 0) return {{}, explain_attach_failure(pid, errno)};
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) != 0) {
+    int e = errno;
+    return {{}, describe_attach_failure(pid, e, gather_attach_facts(pid))};
+  }
   seized.insert(pid);
   // Threads may be born while we seize their siblings: repeat until none is new.
   bool grew = true;
@@ -186,39 +189,46 @@ Attached attach_process(pid_t pid) {
     }
   }
   std::vector<pid_t> stopped;
+  bool leader_stopped = false;
   for (pid_t tid : seized) {
     ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-    if (wait_for_interrupt_stop(tid)) stopped.push_back(tid);
+    if (!wait_for_interrupt_stop(tid)) continue;
+    stopped.push_back(tid);
+    leader_stopped |= tid == pid;
   }
-  if (stopped.empty() || stopped.front() != pid) {
+  if (!leader_stopped) {
     for (pid_t tid : stopped) ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
     return {{}, "attach " + std::to_string(pid) + ": the process exited while being attached"};
   }
   return {stopped, ""};
 }
 
-std::string explain_attach_failure(pid_t pid, int error) {
+AttachFacts gather_attach_facts(pid_t pid) {
+  AttachFacts facts;
+  std::string tracer = read_status_field(pid, "TracerPid");
+  facts.tracer_pid = static_cast<pid_t>(std::atoi(tracer.c_str()));
+  if (facts.tracer_pid > 0) facts.tracer_name = process_name(facts.tracer_pid);
+  std::string uids = read_status_field(pid, "Uid");
+  if (!uids.empty()) facts.owner_uid = std::strtol(uids.c_str(), nullptr, 10);
+  facts.our_uid = static_cast<long>(::geteuid());
+  std::ifstream scope_file("/proc/sys/kernel/yama/ptrace_scope");
+  if (!(scope_file >> facts.ptrace_scope)) facts.ptrace_scope = -1;
+  return facts;
+}
+
+std::string describe_attach_failure(pid_t pid, int error, const AttachFacts& facts) {
   std::string head = "attach " + std::to_string(pid) + ": ";
   if (error == ESRCH || error == ENOENT) return head + "No such process";
   if (error != EPERM) return head + std::strerror(error);
-  std::string tracer = read_status_field(pid, "TracerPid");
-  if (!tracer.empty() && tracer != "0") {
-    pid_t tracer_pid = static_cast<pid_t>(std::atoi(tracer.c_str()));
-    std::string name = process_name(tracer_pid);
-    return head + "Operation not permitted — it is already traced by process " + tracer +
-           (name.empty() ? "" : " (" + name + ")") + "; detach that debugger first";
-  }
-  std::string uids = read_status_field(pid, "Uid");
-  if (!uids.empty()) {
-    unsigned long owner = std::strtoul(uids.c_str(), nullptr, 10);
-    if (owner != ::geteuid())
-      return head + "Operation not permitted — the process belongs to another user (uid " +
-             std::to_string(owner) + "); ustub can only debug your own processes";
-  }
-  std::ifstream scope_file("/proc/sys/kernel/yama/ptrace_scope");
-  int scope = 0;
-  if (scope_file >> scope && scope >= 1)
-    return head + "Operation not permitted — kernel.yama.ptrace_scope is " + std::to_string(scope) +
+  if (facts.tracer_pid > 0)
+    return head + "Operation not permitted — it is already traced by process " +
+           std::to_string(facts.tracer_pid) + (facts.tracer_name.empty() ? "" : " (" + facts.tracer_name + ")") +
+           "; detach that debugger first";
+  if (facts.owner_uid >= 0 && facts.owner_uid != facts.our_uid)
+    return head + "Operation not permitted — the process belongs to another user (uid " +
+           std::to_string(facts.owner_uid) + "); ustub can only debug your own processes";
+  if (facts.ptrace_scope >= 1)
+    return head + "Operation not permitted — kernel.yama.ptrace_scope is " + std::to_string(facts.ptrace_scope) +
            " (/proc/sys/kernel/yama/ptrace_scope), which forbids attaching to a process that is not "
            "your child; start the program under ustub instead, or set it to 0 (sysctl "
            "kernel.yama.ptrace_scope=0)";

@@ -26,8 +26,18 @@ struct Attached {
 };
 Attached attach_process(pid_t pid);
 
-// Why attaching to `pid` failed with `error` (an errno): names the tracer,
-// the owner or kernel.yama.ptrace_scope when one of them is the cause.
-std::string explain_attach_failure(pid_t pid, int error);
+// What /proc says about a process we could not attach to.
+struct AttachFacts {
+  pid_t tracer_pid = 0;      // TracerPid from /proc/PID/status
+  std::string tracer_name;   // its comm
+  long owner_uid = -1;       // real uid of the process (-1: unknown)
+  long our_uid = 0;
+  int ptrace_scope = -1;     // kernel.yama.ptrace_scope (-1: no Yama)
+};
+AttachFacts gather_attach_facts(pid_t pid);
+
+// Why attaching to `pid` failed with `error` (an errno), in one line: names the
+// tracer, the owner or kernel.yama.ptrace_scope when one of them is the cause.
+std::string describe_attach_failure(pid_t pid, int error, const AttachFacts& facts);
 
 }  // namespace ustub

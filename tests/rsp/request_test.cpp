@@ -100,7 +100,8 @@ TEST_CASE("host I/O") {
 TEST_CASE("hostile inputs never crash the parser") {
   const char* inputs[] = {"m", "M", "X", "Z", "z", "H", "T", "P=", "p", "qXfer:", "vFile:",
                           "vCont;C", "vCont;S:", "vKill;", "D;", "qAttached:", "Hg", "Z0,,",
-                          "mffffffffffffffffff,1", "qSupported:"};
+                          "mffffffffffffffffff,1", "qSupported:",
+                          "vCont;:2", "vCont;;", "vFile:pwrite:", "qXfer:a:read:b:,", "X1,0:"};
   for (const char* input : inputs) {
     CAPTURE(input);
     Request r = parse(input);
