@@ -10,6 +10,7 @@
 #include "rsp/binary.hpp"
 #include "rsp/hex.hpp"
 #include "rsp/stop_reply.hpp"
+#include "rsp/xml.hpp"
 #include "server/auxv.hpp"
 #include "server/signals.hpp"
 #include "server/svr4_libraries.hpp"
@@ -364,14 +365,7 @@ std::string Session::thread_list_xml() const {
       if (!name.empty() && name.back() == '\n') name.pop_back();
     }
     xml += "<thread id=\"" + thread_id(tid) + "\"";
-    std::string escaped;
-    for (char c : name) {
-      if (c == '&') escaped += "&amp;";
-      else if (c == '<') escaped += "&lt;";
-      else if (c == '>') escaped += "&gt;";
-      else if (c == '"') escaped += "&quot;";
-      else escaped += c;
-    }
+    std::string escaped = rsp::xml_escape(name);
     if (!escaped.empty()) xml += " name=\"" + escaped + "\"";
     xml += "/>\n";
   }

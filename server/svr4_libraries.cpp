@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rsp/hex.hpp"
+#include "rsp/xml.hpp"
 #include "server/auxv.hpp"
 
 namespace ustub {
@@ -39,21 +40,6 @@ std::string read_c_string(const MemoryReader& read, std::uint64_t address) {
     auto* end = static_cast<std::uint8_t*>(std::memchr(chunk, 0, static_cast<std::size_t>(n)));
     out.append(reinterpret_cast<char*>(chunk), end ? static_cast<std::size_t>(end - chunk) : static_cast<std::size_t>(n));
     if (end) break;
-  }
-  return out;
-}
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
   }
   return out;
 }
@@ -133,7 +119,7 @@ std::string svr4_library_list(std::uint64_t dynamic_address, const MemoryReader&
       if (!l_name || !l_addr || !l_ld || !l_prev || !l_next || *l_prev != prev) break;
       std::string name = read_c_string(read, *l_name);
       if (!name.empty())
-        doc += "<library name=\"" + xml_escape(name) + "\" lm=\"" + hex_address(lm) +
+        doc += "<library name=\"" + rsp::xml_escape(name) + "\" lm=\"" + hex_address(lm) +
                "\" l_addr=\"" + hex_address(*l_addr) + "\" l_ld=\"" + hex_address(*l_ld) +
                "\" lmid=\"" + hex_address(r_debug) + "\"/>";
       prev = lm;

@@ -65,3 +65,9 @@ TEST_CASE("stop replies: T with registers, thread and reason; W and X with the p
   rsp::StopReply killed{rsp::StopReply::Kind::Terminated, 11, 0x10, 0x10, {}, {}};
   CHECK(rsp::build_stop_reply(killed, false) == "X0b");
 }
+
+#include "rsp/xml.hpp"
+
+TEST_CASE("names in XML documents are escaped") {
+  CHECK(rsp::xml_escape("/lib/a&b<c>\"d'.so") == "/lib/a&amp;b&lt;c&gt;&quot;d&apos;.so");
+}

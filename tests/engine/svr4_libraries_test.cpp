@@ -1,0 +1,101 @@
+#include <doctest/doctest.h>
+#include <elf.h>
+#include <link.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+
+#include "server/auxv.hpp"
+#include "server/svr4_libraries.hpp"
+
+using namespace ustub;
+
+namespace {
+
+// Process memory as a sparse map of 8-byte words and strings.
+struct FakeMemory {
+  std::map<std::uint64_t, std::uint8_t> bytes;
+  void word(std::uint64_t at, std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) bytes[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+  }
+  void text(std::uint64_t at, const std::string& s) {
+    for (std::size_t i = 0; i <= s.size(); ++i) bytes[at + i] = i < s.size() ? static_cast<std::uint8_t>(s[i]) : 0;
+  }
+  MemoryReader reader() {
+    return [this](std::uint64_t at, std::span<std::uint8_t> out) -> long {
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        auto it = bytes.find(at + i);
+        if (it == bytes.end()) return i == 0 ? -5 : static_cast<long>(i);
+        out[i] = it->second;
+      }
+      return static_cast<long>(out.size());
+    };
+  }
+  // link_map at `at`: l_addr, l_name, l_ld, l_next, l_prev.
+  void link_map(std::uint64_t at, std::uint64_t addr, std::uint64_t name, std::uint64_t ld, std::uint64_t next,
+                std::uint64_t prev) {
+    word(at, addr);
+    word(at + 8, name);
+    word(at + 16, ld);
+    word(at + 24, next);
+    word(at + 32, prev);
+  }
+};
+
+constexpr std::uint64_t kDynamic = 0x1000, kRDebug = 0x2000;
+
+FakeMemory with_dynamic(std::uint64_t r_debug) {
+  FakeMemory m;
+  m.word(kDynamic, DT_NEEDED);
+  m.word(kDynamic + 8, 1);
+  m.word(kDynamic + 16, DT_DEBUG);
+  m.word(kDynamic + 24, r_debug);
+  m.word(kDynamic + 32, DT_NULL);
+  m.word(kDynamic + 40, 0);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("before the dynamic linker runs, the list is empty") {
+  FakeMemory m = with_dynamic(0);
+  CHECK(svr4_library_list(kDynamic, m.reader()) == "<library-list-svr4 version=\"1.0\"></library-list-svr4>");
+}
+
+TEST_CASE("the executable is main-lm; unnamed objects are skipped; names are escaped") {
+  FakeMemory m = with_dynamic(kRDebug);
+  m.word(kRDebug, 1);           // r_version
+  m.word(kRDebug + 8, 0x3000);  // r_map
+  m.link_map(0x3000, 0, 0x5000, 0x10, 0x3100, 0);  // the executable
+  m.link_map(0x3100, 0, 0x5000, 0x20, 0x3200, 0x3000);  // vdso: empty name
+  m.link_map(0x3200, 0x7f00, 0x5100, 0x30, 0, 0x3100);
+  m.text(0x5000, "");
+  m.text(0x5100, "/lib/a&b.so");
+  std::string doc = svr4_library_list(kDynamic, m.reader());
+  CHECK(doc ==
+        "<library-list-svr4 version=\"1.0\" main-lm=\"0x3000\">"
+        "<library name=\"/lib/a&amp;b.so\" lm=\"0x3200\" l_addr=\"0x7f00\" l_ld=\"0x30\" lmid=\"0x2000\"/>"
+        "</library-list-svr4>");
+}
+
+TEST_CASE("a corrupt list (bad back link, or a loop) ends the walk instead of hanging") {
+  FakeMemory m = with_dynamic(kRDebug);
+  m.word(kRDebug, 1);
+  m.word(kRDebug + 8, 0x3000);
+  m.link_map(0x3000, 0, 0x5000, 0, 0x3100, 0);
+  m.link_map(0x3100, 0, 0x5100, 0, 0x3100, 0x3000);  // points at itself
+  m.text(0x5000, "");
+  m.text(0x5100, "/lib/loop.so");
+  std::string doc = svr4_library_list(kDynamic, m.reader());
+  CHECK(doc.find("/lib/loop.so") != std::string::npos);
+  CHECK(doc.find("/lib/loop.so") == doc.rfind("/lib/loop.so"));  // listed once
+}
+
+TEST_CASE("libelf and the auxv locate this very program's dynamic section") {
+  auto auxv = read_auxv(getpid());
+  REQUIRE(auxv);
+  auto address = dynamic_section_address("/proc/self/exe", *auxv);
+  REQUIRE(address);
+  CHECK(*address == reinterpret_cast<std::uint64_t>(_DYNAMIC));
+}
