@@ -310,7 +310,7 @@ std::string Session::write_register(const rsp::req::WriteRegister& r) {
 }
 
 std::string Session::read_memory(const rsp::req::ReadMemory& r) {
-  std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(r.length, kPacketSize / 2));
+  std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(r.length, kReplyDataLimit / 2));
   std::vector<std::uint8_t> buf(length);
   long n = engine_.read_memory(r.address, buf);
   if (length == 0) return "";
@@ -374,7 +374,7 @@ std::string Session::thread_list_xml() const {
 }
 
 std::string Session::xfer(const rsp::req::XferRead& r) {
-  std::uint64_t length = std::min<std::uint64_t>(r.length, kPacketSize - 16);
+  std::uint64_t length = std::min<std::uint64_t>(r.length, kReplyDataLimit);
   auto chunk = [&](std::string_view object) { return rsp::xfer_chunk(object, r.offset, length); };
   if (r.object == "features") {
     if (!engine_.has_process()) return error_text("no process");

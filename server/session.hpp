@@ -18,8 +18,15 @@ namespace ustub {
 
 class Session {
  public:
-  // 256 KiB: gdb 13 sizes 'm' reads and vFile:pread by this; gdbserver offers 0x47ff.
+  // What we accept and advertise. gdb 13 uses all of it (no 16 KiB cap unless
+  // the user fixes one) for 'm', 'X', vFile:pread and qXfer requests.
   static constexpr std::size_t kPacketSize = 0x40000;
+  // What we send back at most per reply. gdb 13's handling of one reply grows
+  // faster than linearly with its size, and its vFile readahead fetches a whole
+  // reply's worth even for a few bytes: measured, 8 KiB replies beat
+  // both gdbserver's 0x47ff and anything larger (see tools/bench). Short 'm',
+  // pread and qXfer replies are legal; gdb asks for the rest.
+  static constexpr std::size_t kReplyDataLimit = 0x2000;
 
   enum class Outcome { Open, Detached, Killed, ProcessExited };
 
@@ -54,7 +61,7 @@ class Session {
   Engine& engine_;
   std::function<void(std::string_view)> send_;
   rsp::Decoder decoder_{kPacketSize};
-  HostIo host_io_{kPacketSize};
+  HostIo host_io_{kReplyDataLimit};
   bool no_ack_ = false;
   bool multiprocess_ = false;
   bool waiting_for_stop_ = false;
