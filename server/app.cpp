@@ -68,7 +68,13 @@ class Server {
       release_inferior();
       return 1;
     }
-    io_.run();
+    try {
+      io_.run();
+    } catch (const std::exception& e) {
+      // A bug of ours must still not leave a tracee behind.
+      say(std::string("ustub: internal error: ") + e.what());
+      exit_status_ = 1;
+    }
     release_inferior();
     return exit_status_;
   }

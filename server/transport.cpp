@@ -55,7 +55,8 @@ class StdioTransport final : public Transport {
 
 std::unique_ptr<Transport> make_tcp_transport(asio::ip::tcp::socket socket) {
   // Every packet is a round trip: never let Nagle hold one back.
-  socket.set_option(asio::ip::tcp::no_delay(true));
+  std::error_code ignored;  // a connection already reset fails its first read instead
+  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   return std::make_unique<StreamTransport<asio::ip::tcp::socket>>(std::move(socket));
 }
 
