@@ -1,7 +1,10 @@
 #include "server/app.hpp"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <array>
 #include <cstdio>
@@ -76,6 +79,7 @@ class Server {
       exit_status_ = 1;
     }
     release_inferior();
+    if (detached_child_) reap_detached_child();
     return exit_status_;
   }
 
@@ -166,6 +170,7 @@ class Server {
         return false;
       case Session::Outcome::Detached:
         say("Detaching from process " + std::to_string(inferior_pid_));
+        if (!command_.attach_pid) detached_child_ = inferior_pid_;
         finish();
         return true;
       case Session::Outcome::Killed:
@@ -227,6 +232,19 @@ class Server {
     finish();
   }
 
+  // A program we started and then let go is still our child: wait for it, as
+  // gdbserver does, so it does not end as a zombie where nothing reaps orphans.
+  // Signals are unblocked first so that ustub stays killable meanwhile.
+  void reap_detached_child() {
+    signals_.reset();
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    int status;
+    while (::waitpid(detached_child_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+
   // Never leave a tracee behind: a process we started dies with us, one we
   // attached to goes on running as before.
   void release_inferior() {
@@ -254,6 +272,7 @@ class Server {
   std::unique_ptr<Session> session_;
   std::array<char, 65536> buffer_{};
   pid_t inferior_pid_ = 0;
+  pid_t detached_child_ = 0;
   int exit_status_ = 0;
 };
 
