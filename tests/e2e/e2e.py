@@ -449,6 +449,17 @@ def crash_stops_at_the_fault_and_then_terminates(env):
     expect(u.output, r"Child terminated with signal = 11 \(SIGSEGV\)")
 
 
+@test
+def signals_are_reported_and_passed_with_their_own_numbers(env):
+    u = Ustub(env, "--once", ":0", "./signals")
+    out = gdb(env, [remote(u.port()), "continue", "bt 1", "continue"], env.program("signals"))
+    expect(out, r"Program received signal SIGUSR1, User defined signal 1\.")
+    expect(out, r"exited with code 07")
+    v = Ustub(env, "--once", ":0", "./signals")
+    out = gdb(env, [remote(v.port()), "handle SIGUSR1 nopass", "continue", "continue"], env.program("signals"))
+    expect(out, r"exited with code 01")  # gdb said not to pass it: the handler never ran
+
+
 # --- the protocol, packet by packet ----------------------------------------------------------
 
 @test

@@ -8,94 +8,13 @@
 
 #include "arch/arch.hpp"
 #include "server/engine.hpp"
+#include "tests/engine/scripted_ops.hpp"
 
 using namespace ustub;
 
 namespace {
 
-int stopped_status(int signal, int event = 0) { return event << 16 | signal << 8 | 0x7f; }
-int exited_status(int code) { return code << 8; }
-int killed_status(int signal) { return signal; }
-
-constexpr unsigned kRipOffset = 128;
-constexpr unsigned kNtPrstatus = 1;
-
-// A kernel made of scripted answers: registers and memory are plain maps, and
-// every request the engine makes is logged for the test to check.
-class ScriptedOps : public PtraceOps {
- public:
-  std::vector<std::string> log;
-  std::map<pid_t, std::vector<std::uint8_t>> general;  // NT_PRSTATUS images
-  std::map<std::uint64_t, std::uint8_t> memory;
-  std::map<pid_t, TrapInfo> traps;
-  std::deque<WaitResult> pending;
-
-  void set_pc(pid_t tid, std::uint64_t pc) {
-    general[tid].resize(27 * 8);
-    std::memcpy(general[tid].data() + kRipOffset, &pc, 8);
-  }
-  std::uint64_t pc_of(pid_t tid) {
-    std::uint64_t pc;
-    std::memcpy(&pc, general[tid].data() + kRipOffset, 8);
-    return pc;
-  }
-
-  int interrupt(pid_t tid) override {
-    log.push_back("interrupt " + std::to_string(tid));
-    return 0;
-  }
-  int resume(pid_t tid, bool step, int sig) override {
-    log.push_back(std::string(step ? "step " : "cont ") + std::to_string(tid) + " sig " + std::to_string(sig));
-    return 0;
-  }
-  int detach(pid_t tid, int sig) override {
-    log.push_back("detach " + std::to_string(tid) + " sig " + std::to_string(sig));
-    return 0;
-  }
-  int kill_process(pid_t pid) override {
-    log.push_back("kill " + std::to_string(pid));
-    pending.push_back({pid, killed_status(SIGKILL)});
-    return 0;
-  }
-  int get_regset(pid_t tid, unsigned note, std::vector<std::uint8_t>& image) override {
-    if (note == kNtPrstatus) {
-      image = general[tid];
-      return 0;
-    }
-    if (note == 2) {  // NT_PRFPREG: plain FXSAVE, no XSAVE here
-      image.assign(512, 0);
-      return 0;
-    }
-    return EIO;
-  }
-  int set_regset(pid_t tid, unsigned note, std::span<const std::uint8_t> image) override {
-    if (note == kNtPrstatus) general[tid].assign(image.begin(), image.end());
-    log.push_back("setregs " + std::to_string(tid));
-    return 0;
-  }
-  int get_trap_info(pid_t tid, TrapInfo& info) override {
-    info = traps[tid];
-    return 0;
-  }
-  long read_memory(pid_t, std::uint64_t address, std::span<std::uint8_t> out) override {
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      auto it = memory.find(address + i);
-      if (it == memory.end()) return i == 0 ? -EIO : static_cast<long>(i);
-      out[i] = it->second;
-    }
-    return static_cast<long>(out.size());
-  }
-  long write_memory(pid_t, std::uint64_t address, std::span<const std::uint8_t> in) override {
-    for (std::size_t i = 0; i < in.size(); ++i) memory[address + i] = in[i];
-    return static_cast<long>(in.size());
-  }
-  std::optional<WaitResult> wait(pid_t, bool) override {
-    if (pending.empty()) return std::nullopt;
-    WaitResult w = pending.front();
-    pending.pop_front();
-    return w;
-  }
-};
+using namespace ustub::testing;
 
 struct Fixture {
   ScriptedOps ops;

@@ -1,0 +1,121 @@
+#include <doctest/doctest.h>
+
+#include "arch/arch.hpp"
+#include "rsp/framing.hpp"
+#include "rsp/hex.hpp"
+#include "server/engine.hpp"
+#include "server/session.hpp"
+#include "tests/engine/scripted_ops.hpp"
+
+using namespace ustub;
+using namespace ustub::testing;
+
+namespace {
+
+// A session on a scripted process, with everything it sends collected.
+struct Harness {
+  static constexpr pid_t kPid = 0x100;
+  ScriptedOps ops;
+  Engine engine{arch::arch_by_name("x86_64"), ops};
+  std::vector<std::string> sent;
+  Session session{engine, [this](std::string_view bytes) { sent.emplace_back(bytes); }};
+
+  Harness() {
+    ops.set_pc(kPid, 0x1000);
+    for (std::uint64_t a = 0x1000; a < 0x1000 + 0x10000; ++a) ops.memory[a] = static_cast<std::uint8_t>(a);
+    engine.adopt(kPid, {kPid}, true, {EngineStop::Kind::Signal, kPid, SIGTRAP});
+    engine.set_stop_handler([this](const EngineStop& s) { session.on_engine_stop(s); });
+  }
+  void packet(std::string_view payload) { session.on_bytes(rsp::frame(payload, false)); }
+  // The payload of the last packet sent.
+  std::string reply() {
+    for (auto it = sent.rbegin(); it != sent.rend(); ++it)
+      if (!it->empty() && (*it)[0] == '$') {
+        std::string out;
+        REQUIRE(rsp::expand_payload(it->substr(1, it->size() - 4), 1 << 20, out));
+        return out;
+      }
+    FAIL("no packet was sent");
+    return {};
+  }
+  std::string request(std::string_view payload) {
+    packet(payload);
+    return reply();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ack mode: '+' before every reply, until no-ack is agreed (its OK still acked)") {
+  Harness h;
+  h.packet("qSupported:multiprocess+;swbreak+");
+  REQUIRE(h.sent.size() == 2);
+  CHECK(h.sent[0] == "+");
+  h.packet("QStartNoAckMode");
+  REQUIRE(h.sent.size() == 4);
+  CHECK(h.sent[2] == "+");
+  CHECK(h.reply() == "OK");
+  h.packet("?");
+  CHECK(h.sent.size() == 5);  // just the reply
+}
+
+TEST_CASE("'-' makes the last reply go out again") {
+  Harness h;
+  h.packet("qC");
+  std::string first = h.sent.back();
+  h.session.on_bytes("-");
+  CHECK(h.sent.back() == first);
+}
+
+TEST_CASE("a resume is answered only when the stop arrives, with expedited registers") {
+  Harness h;
+  h.request("qSupported:multiprocess+;swbreak+");
+  std::size_t before = h.sent.size();
+  h.packet("vCont;c");
+  CHECK(h.sent.size() == before + 1);  // the '+', no reply yet
+  CHECK(h.ops.log.back() == "cont 256 sig 0");
+  h.session.on_bytes("\x03");
+  CHECK(h.ops.log.back() == "interrupt 256");
+  h.ops.set_pc(Harness::kPid, 0x1234);
+  h.engine.handle_wait({Harness::kPid, stopped_status(SIGTRAP, PTRACE_EVENT_STOP)});
+  CHECK(h.reply() == "T02" "6:0000000000000000;7:0000000000000000;10:3412000000000000;thread:p100.100;");
+}
+
+TEST_CASE("0x03 while nothing runs is ignored") {
+  Harness h;
+  h.session.on_bytes("\x03");
+  CHECK(h.ops.log.empty());
+  CHECK(h.sent.empty());
+}
+
+TEST_CASE("memory replies are capped, and gdb gets the rest by asking again") {
+  Harness h;
+  std::string reply = h.request("m1000,8000");
+  CHECK(reply.size() == Session::kReplyDataLimit);  // hex: two characters a byte
+  CHECK(reply.substr(0, 8) == "00010203");
+  CHECK(h.request("m0,4") == "E01");
+}
+
+TEST_CASE("target.xml arrives in pieces that add up to the derived document") {
+  Harness h;
+  std::string whole;
+  while (true) {
+    std::string piece = h.request("qXfer:features:read:target.xml:" + rsp::number_to_hex(whole.size()) + ",400");
+    REQUIRE(!piece.empty());
+    whole += piece.substr(1);
+    if (piece[0] == 'l') break;
+    REQUIRE(piece[0] == 'm');
+  }
+  CHECK(whole == h.engine.layout().target_xml());
+  CHECK(h.request("g").size() == h.engine.layout().g_packet_bytes() * 2);
+}
+
+TEST_CASE("bad packets get errors and the session carries on") {
+  Harness h;
+  CHECK(h.request("Mzz").rfind("E", 0) == 0);
+  CHECK(h.request("Z0,zz,1").rfind("E", 0) == 0);
+  CHECK(h.request("qUnheardOf") == "");
+  CHECK(h.request("p9999") == "E.no such register");
+  CHECK(h.request("Hg7777") == "E.no such thread");
+  CHECK(h.request("qC") == "QC100");  // still answering
+}
