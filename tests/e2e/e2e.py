@@ -191,7 +191,7 @@ def attach_then_detach_leaves_the_process_running(env):
     sleeper, counter = start_sleeper(env)
     try:
         u = Ustub(env, "--once", "--attach", ":0", str(sleeper.pid))
-        expect(u.output + "\n" + u.wait_for(r"Attached; pid = \d+").group(0), rf"Attached; pid = {sleeper.pid}")
+        u.wait_for(rf"^Attached; pid = {sleeper.pid}$")
         check(process_state(sleeper.pid) == "t", "an attached process is stopped while gdb looks at it")
         before = read_count(counter)
         out = gdb(env, [remote(u.port()), "bt", "info proc", "detach"], env.program("sleeper"))
@@ -263,7 +263,9 @@ def sigterm_kills_a_launched_program(env):
     pid = u.inferior_pid()
     u.port()
     u.proc.send_signal(signal.SIGTERM)
-    check(u.wait_exit() != 0 or True, "")
+    code = u.wait_exit()
+    check(code == 128 + signal.SIGTERM, f"ustub should report death by SIGTERM as exit {128 + signal.SIGTERM}, got {code}")
+    expect(u.output, r"^ustub: got SIGTERM, exiting$")
     check(wait_until(lambda: not alive(pid)), "a launched program must die when ustub is terminated")
 
 
