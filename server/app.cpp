@@ -174,8 +174,6 @@ class Server {
         finish();
         return true;
       case Session::Outcome::Killed:
-        finish();
-        return true;
       case Session::Outcome::ProcessExited:
         finish();
         return true;

@@ -166,12 +166,17 @@ void Engine::process_gone(const EngineStop& stop) {
   report(stop);
 }
 
-bool Engine::finish_step_over(Thread& t, int host_signal, const TrapInfo& trap) {
-  std::uint64_t address = *t.stepping_over;
+void Engine::replant_lifted_breakpoint(Thread& t) {
+  if (!t.stepping_over) return;
+  // Removed by gdb meanwhile? Then its original bytes stay.
+  if (breakpoints_.contains(*t.stepping_over))
+    ops_->write_memory(pid_, *t.stepping_over, arch_->breakpoint_instruction());
   t.stepping_over.reset();
-  if (breakpoints_.contains(address))
-    ops_->write_memory(pid_, address, arch_->breakpoint_instruction());
-  bool step_done = host_signal == SIGTRAP && trap.code == kTrapTrace;
+}
+
+bool Engine::finish_step_over(Thread& t, const TrapInfo& trap) {
+  replant_lifted_breakpoint(t);
+  bool step_done = trap.code == kTrapTrace;
   if (step_done && !t.after_step_over.step) {
     // gdb asked to continue: the step-off was ours alone, keep going.
     t.state.on_internal_resume();
@@ -182,10 +187,8 @@ bool Engine::finish_step_over(Thread& t, int host_signal, const TrapInfo& trap) 
   return false;
 }
 
-EngineStop Engine::decode_trap(Thread& t) {
+EngineStop Engine::decode_trap(Thread& t, const TrapInfo& trap) {
   EngineStop stop{EngineStop::Kind::Signal, t.tid, SIGTRAP};
-  TrapInfo trap;
-  if (ops_->get_trap_info(t.tid, trap) != 0) return stop;
   if (trap.code != kSiKernel && trap.code != kTrapBreakpoint) return stop;
   auto pc = this->pc(t.tid);
   if (!pc) return stop;
@@ -225,12 +228,7 @@ void Engine::handle_wait(const WaitResult& w) {
   t->registers->invalidate();
 
   if (event == PTRACE_EVENT_STOP) {
-    if (t->stepping_over) {
-      // Interrupted mid step-off: put the breakpoint back before anything else.
-      if (breakpoints_.contains(*t->stepping_over))
-        ops_->write_memory(pid_, *t->stepping_over, arch_->breakpoint_instruction());
-      t->stepping_over.reset();
-    }
+    replant_lifted_breakpoint(*t);  // interrupted mid step-off
     if (t->state.on_stop(StopKind::InterruptStop) == StopDecision::ResumeAgain) {
       start(*t, t->state.resume_to_apply());
       return;
@@ -244,15 +242,12 @@ void Engine::handle_wait(const WaitResult& w) {
   if (event == PTRACE_EVENT_EXEC) {
     stop.host_signal = SIGTRAP;
   } else if (signal == SIGTRAP && event == 0) {
-    if (t->stepping_over) {
-      TrapInfo trap;
-      ops_->get_trap_info(t->tid, trap);
-      if (finish_step_over(*t, signal, trap)) return;
-    }
-    stop = decode_trap(*t);
-  } else if (t->stepping_over) {
-    TrapInfo none;
-    finish_step_over(*t, signal, none);
+    TrapInfo trap;  // left zeroed if the kernel will not say: then it is a plain SIGTRAP
+    ops_->get_trap_info(t->tid, trap);
+    if (t->stepping_over && finish_step_over(*t, trap)) return;
+    stop = decode_trap(*t, trap);
+  } else {
+    replant_lifted_breakpoint(*t);  // a signal arrived instead of the step's trap
   }
   t->state.on_stop(StopKind::Event);
   report(stop);
@@ -296,8 +291,7 @@ void Engine::detach() {
       break;
     }
   }
-  for (auto& [tid, t] : threads_)
-    if (t.stepping_over) t.stepping_over.reset();
+  for (auto& [tid, t] : threads_) t.stepping_over.reset();  // removal restores every original
   remove_all_breakpoints();
   for (auto& [tid, t] : threads_) {
     t.registers->flush();

@@ -91,8 +91,9 @@ class Engine {
   void start(Thread& t, ResumeRequest request);
   void report(const EngineStop& stop);
   void process_gone(const EngineStop& stop);
-  bool finish_step_over(Thread& t, int host_signal, const TrapInfo& trap);
-  EngineStop decode_trap(Thread& t);
+  void replant_lifted_breakpoint(Thread& t);
+  bool finish_step_over(Thread& t, const TrapInfo& trap);
+  EngineStop decode_trap(Thread& t, const TrapInfo& trap);
   void remove_all_breakpoints();
   void reset();
 

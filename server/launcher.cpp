@@ -166,10 +166,7 @@ Launched launch_program(const LaunchOptions& options) {
 }
 
 Attached attach_process(pid_t pid) {
-  if (pid <= 0 || ::kill(pid, 0) != 0) {
-    int e = pid <= 0 ? ESRCH : errno;
-    if (e == ESRCH) return {{}, describe_attach_failure(pid, ESRCH, {})};
-  }
+  // PTRACE_SEIZE itself says ESRCH or EPERM; describe_attach_failure explains which.
   std::set<pid_t> seized;
   if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) != 0) {
     int e = errno;

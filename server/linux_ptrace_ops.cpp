@@ -76,12 +76,14 @@ void LinuxPtraceOps::forget_memory_fd(pid_t pid) {
   memory_fds_.erase(it);
 }
 
-long LinuxPtraceOps::read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) {
-  int fd = memory_fd(pid);
-  if (fd < 0) return -errno;
+namespace {
+// pread/pwrite on /proc/PID/mem until done or stopped short: bytes moved, or
+// -errno when not even the first byte could be.
+template <class Transfer>
+long transfer_all(std::size_t size, Transfer transfer) {
   std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::pread64(fd, out.data() + done, out.size() - done, static_cast<off64_t>(address + done));
+  while (done < size) {
+    ssize_t n = transfer(done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       if (done == 0) return n < 0 ? -errno : -EIO;
@@ -91,21 +93,22 @@ long LinuxPtraceOps::read_memory(pid_t pid, std::uint64_t address, std::span<std
   }
   return static_cast<long>(done);
 }
+}  // namespace
+
+long LinuxPtraceOps::read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) {
+  int fd = memory_fd(pid);
+  if (fd < 0) return -errno;
+  return transfer_all(out.size(), [&](std::size_t done) {
+    return ::pread64(fd, out.data() + done, out.size() - done, static_cast<off64_t>(address + done));
+  });
+}
 
 long LinuxPtraceOps::write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in) {
   int fd = memory_fd(pid);
   if (fd < 0) return -errno;
-  std::size_t done = 0;
-  while (done < in.size()) {
-    ssize_t n = ::pwrite64(fd, in.data() + done, in.size() - done, static_cast<off64_t>(address + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (done == 0) return n < 0 ? -errno : -EIO;
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return static_cast<long>(done);
+  return transfer_all(in.size(), [&](std::size_t done) {
+    return ::pwrite64(fd, in.data() + done, in.size() - done, static_cast<off64_t>(address + done));
+  });
 }
 
 std::optional<WaitResult> LinuxPtraceOps::wait(pid_t tid, bool block) {
