@@ -291,6 +291,27 @@ Request parse(std::string_view p) {
     return req::Kill{*pid};
   }
   if (p.starts_with("vFile:")) return parse_vfile(p.substr(6));
+  if (p.starts_with("qRcmd,")) {
+    auto bytes = from_hex(p.substr(6));
+    if (!bytes) return malformed("bad hex in qRcmd");
+    return req::MonitorCommand{std::string(bytes->begin(), bytes->end())};
+  }
+  if (p == "!") return req::ExtendedMode{};
+  if (p.starts_with("vRun;")) {
+    req::Run run;
+    for (auto field : split(p.substr(5), ';')) {
+      auto bytes = from_hex(field);
+      if (!bytes) return malformed("bad hex in vRun");
+      run.argv.emplace_back(bytes->begin(), bytes->end());
+    }
+    if (run.argv.empty()) run.argv.emplace_back();
+    return run;
+  }
+  if (p.starts_with("vAttach;")) {
+    auto pid = parse_hex_number(p.substr(8));
+    if (!pid || *pid == 0 || *pid > 0x3fffffff) return malformed("bad vAttach pid");
+    return req::AttachTo{static_cast<std::int64_t>(*pid)};
+  }
   return req::Unknown{};
 }
 

@@ -59,6 +59,10 @@ struct FileFstat { std::int64_t fd; };
 struct FileUnlink { std::string path; };
 struct FileReadlink { std::string path; };
 struct FileSetFs { std::int64_t pid; };
+struct MonitorCommand { std::string command; };   // qRcmd: gdb's "monitor …"
+struct ExtendedMode {};                             // '!'
+struct Run { std::vector<std::string> argv; };      // vRun: argv[0] empty = the last program
+struct AttachTo { std::int64_t pid; };              // vAttach
 struct Malformed { std::string why; };
 struct Unknown {};
 }  // namespace req
@@ -70,7 +74,8 @@ using Request = std::variant<
     req::SetThread, req::CurrentThread, req::ThreadAlive, req::ThreadInfoFirst,
     req::ThreadInfoNext, req::Attached, req::Detach, req::Kill, req::Symbol, req::CtrlC,
     req::FileOpen, req::FilePread, req::FilePwrite, req::FileClose, req::FileFstat,
-    req::FileUnlink, req::FileReadlink, req::FileSetFs, req::Malformed, req::Unknown>;
+    req::FileUnlink, req::FileReadlink, req::FileSetFs, req::MonitorCommand, req::ExtendedMode,
+    req::Run, req::AttachTo, req::Malformed, req::Unknown>;
 
 Request parse(std::string_view payload);
 

@@ -18,6 +18,7 @@
 #include "server/listener.hpp"
 #include "server/session.hpp"
 #include "server/signal_watch.hpp"
+#include "server/terminal.hpp"
 #include "server/transport.hpp"
 
 namespace ustub {
@@ -44,10 +45,26 @@ std::string printable(std::string_view bytes) {
 
 class Server {
  public:
-  Server(const CommandLine& command) : command_(command), engine_(arch::native_arch(), ops_) {}
+  Server(const CommandLine& command)
+      : command_(command),
+        engine_(arch::native_arch(), ops_),
+        remote_debug_(command.remote_debug),
+        debug_(command.debug) {}
+
+  ~Server() {
+    if (debug_out_ && debug_out_ != stderr) std::fclose(debug_out_);
+  }
 
   int run() {
-    bool stdio = std::holds_alternative<StdioEndpoint>(command_.endpoint);
+    if (!command_.debug_file.empty()) {
+      debug_out_ = std::fopen(command_.debug_file.c_str(), "a");
+      if (!debug_out_) {
+        say("ustub: cannot open debug file " + command_.debug_file + ": " + std::strerror(errno));
+        return 1;
+      }
+    }
+    stdio_ = std::holds_alternative<StdioEndpoint>(command_.endpoint);
+    bool stdio = stdio_;
     // gdb's terminal sends Ctrl-C to its whole process group, us included, when
     // we are its pipe; gdb forwards it as 0x03 itself, so we must not die of it.
     if (stdio) ::signal(SIGINT, SIG_IGN);
@@ -57,7 +74,7 @@ class Server {
     signals_ = std::make_unique<SignalWatch>(io_, stdio ? watched_without_int : watched_with_int,
                                              [this](int signo) { on_signal(signo); });
 
-    if (!start_inferior(stdio)) return 1;
+    if (!start_inferior()) return 1;
     engine_.set_stop_handler([this](const EngineStop& stop) { on_stop(stop); });
 
     try {
@@ -84,28 +101,54 @@ class Server {
   }
 
  private:
-  bool start_inferior(bool stdio) {
-    if (command_.attach_pid) {
-      Attached attached = attach_process(*command_.attach_pid);
-      if (!attached.error.empty()) {
-        say("ustub: " + attached.error);
-        return false;
-      }
-      EngineStop initial{EngineStop::Kind::Signal, *command_.attach_pid, SIGTRAP};
-      engine_.adopt(*command_.attach_pid, attached.threads, false, initial);
-      inferior_pid_ = *command_.attach_pid;
-      say("Attached; pid = " + std::to_string(*command_.attach_pid));
-      return true;
+  // The process named on the command line, if any. With --multi there may be
+  // none: gdb asks for one with vRun or vAttach.
+  bool start_inferior() {
+    std::string why;
+    if (command_.attach_pid) why = attach(*command_.attach_pid);
+    else if (!command_.program.empty()) why = launch(command_.program);
+    else return true;
+    if (why.empty()) return true;
+    say("ustub: " + why);
+    return false;
+  }
+
+  std::string launch(std::vector<std::string> argv) {
+    if (argv.empty() || argv.front().empty()) {
+      if (last_program_.empty()) return "no program to run: give one (gdb: set remote exec-file PROG)";
+      std::string program = last_program_.front();
+      if (argv.empty()) argv.push_back(program);
+      else argv.front() = program;
     }
-    Launched launched = launch_program({command_.program, stdio});
-    if (!launched.error.empty()) {
-      say("ustub: " + launched.error);
-      return false;
-    }
+    LaunchOptions options;
+    options.argv = argv;
+    options.inferior_output_to_stderr = stdio_;
+    options.startup_with_shell = command_.startup_with_shell;
+    options.disable_randomization = command_.disable_randomization;
+    options.wrapper = command_.wrapper;
+    Launched launched = launch_program(options);
+    if (!launched.error.empty()) return launched.error;
     engine_.adopt(launched.pid, {launched.pid}, true, {EngineStop::Kind::Signal, launched.pid, SIGTRAP});
     inferior_pid_ = launched.pid;
-    say("Process " + command_.program.front() + " created; pid = " + std::to_string(launched.pid));
-    return true;
+    last_program_ = argv;
+    if (!stdio_) terminal_.give_to(launched.pid);
+    say("Process " + argv.front() + " created; pid = " + std::to_string(launched.pid));
+    return "";
+  }
+
+  std::string attach(pid_t pid) {
+    Attached attached = attach_process(pid);
+    if (!attached.error.empty()) return attached.error;
+    engine_.adopt(pid, attached.threads, false, {EngineStop::Kind::Signal, pid, SIGTRAP});
+    inferior_pid_ = pid;
+    say("Attached; pid = " + std::to_string(pid));
+    return "";
+  }
+
+  void debug_line(const std::string& line) {
+    std::FILE* out = debug_out_ ? debug_out_ : stderr;
+    std::fprintf(out, "%s\n", line.c_str());
+    std::fflush(out);
   }
 
   void open_endpoint() {
@@ -142,21 +185,35 @@ class Server {
 
   void begin_session(std::unique_ptr<Transport> transport) {
     transport_ = std::move(transport);
-    session_ = std::make_unique<Session>(engine_, [this](std::string_view bytes) {
-      if (command_.remote_debug) say("-> " + printable(bytes));
-      if (transport_) transport_->write_all(bytes);
-    });
+    ++connection_id_;
+    SessionHooks hooks;
+    hooks.run = [this](const std::vector<std::string>& argv) { return launch(argv); };
+    hooks.attach = [this](pid_t pid) { return attach(pid); };
+    hooks.detached = [this](pid_t pid, bool launched) {
+      say("Detaching from process " + std::to_string(pid));
+      if (launched) detached_child_ = pid;
+    };
+    hooks.set_debug = [this](bool remote, bool on) { (remote ? remote_debug_ : debug_) = on; };
+    session_ = std::make_unique<Session>(
+        engine_,
+        [this](std::string_view bytes) {
+          if (remote_debug_) debug_line("-> " + printable(bytes));
+          if (transport_) transport_->write_all(bytes);
+        },
+        std::move(hooks));
     read_more();
   }
 
   void read_more() {
-    transport_->async_read_some(asio::buffer(buffer_), [this](const std::error_code& ec, std::size_t n) {
+    unsigned connection = connection_id_;
+    transport_->async_read_some(asio::buffer(buffer_), [this, connection](const std::error_code& ec, std::size_t n) {
+      if (connection != connection_id_) return;  // a read of a connection already ended
       if (ec || n == 0) {
         connection_lost();
         return;
       }
       std::string_view bytes(buffer_.data(), n);
-      if (command_.remote_debug) say("<- " + printable(bytes));
+      if (remote_debug_) debug_line("<- " + printable(bytes));
       session_->on_bytes(bytes);
       if (!after_session_step()) read_more();
     });
@@ -169,12 +226,14 @@ class Server {
       case Session::Outcome::Open:
         return false;
       case Session::Outcome::Detached:
-        say("Detaching from process " + std::to_string(inferior_pid_));
-        if (!command_.attach_pid) detached_child_ = inferior_pid_;
-        finish();
-        return true;
       case Session::Outcome::Killed:
       case Session::Outcome::ProcessExited:
+        // Plain remote: the connection is about that process alone.
+        if (command_.multi) return end_connection();
+        finish();
+        return true;
+      case Session::Outcome::ExitRequested:
+        release_inferior();
         finish();
         return true;
     }
@@ -182,6 +241,9 @@ class Server {
   }
 
   void on_stop(const EngineStop& stop) {
+    if (debug_)
+      debug_line("stop: tid " + std::to_string(stop.tid) + " kind " + std::to_string(static_cast<int>(stop.kind)) +
+                 " signal " + std::to_string(stop.host_signal) + " status " + std::to_string(stop.exit_code));
     if (stop.kind == EngineStop::Kind::Exited)
       say("\nChild exited with status " + std::to_string(stop.exit_code));
     else if (stop.kind == EngineStop::Kind::Terminated)
@@ -192,7 +254,7 @@ class Server {
       // The exit reply is out; the transport's next read completes with EOF
       // once gdb hangs up, or we close first.
       if (stop.kind != EngineStop::Kind::Signal) after_session_step();
-    } else if (stop.kind != EngineStop::Kind::Signal) {
+    } else if (stop.kind != EngineStop::Kind::Signal && !command_.multi) {
       finish();
     }
   }
@@ -202,18 +264,28 @@ class Server {
     return abbrev ? std::string("SIG") + abbrev : std::to_string(signo);
   }
 
+  // Ends this connection without ending the server (--multi). True: the
+  // session is gone, stop reading.
+  // Deferred: we may be inside the session's own call chain here.
+  bool end_connection() {
+    ++connection_id_;
+    asio::post(io_, [this] { connection_lost(); });
+    return true;
+  }
+
   void connection_lost() {
+    ++connection_id_;
     if (transport_) transport_->close();
     transport_.reset();
     session_.reset();
-    if (!engine_.has_process()) return finish();
     if (command_.once || !listener_) {
       release_inferior();
       return finish();
     }
+    if (!engine_.has_process() && !command_.multi) return finish();
     // gdbserver's behaviour: keep the process for the next gdb. It stays
     // stopped, so the next gdb finds it where this one left it.
-    if (engine_.running()) engine_.interrupt();
+    if (engine_.has_process() && engine_.running()) engine_.interrupt();
     say("Remote side has terminated connection.  ustub will reopen the connection.");
     say(listener_->listening_message());
     accept();
@@ -268,9 +340,16 @@ class Server {
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<Session> session_;
+  TerminalHandover terminal_;
+  std::vector<std::string> last_program_;
+  std::FILE* debug_out_ = nullptr;
+  bool stdio_ = false;
+  bool remote_debug_ = false;
+  bool debug_ = false;
   std::array<char, 65536> buffer_{};
   pid_t inferior_pid_ = 0;
   pid_t detached_child_ = 0;
+  unsigned connection_id_ = 0;
   int exit_status_ = 0;
 };
 

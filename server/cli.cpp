@@ -15,11 +15,20 @@ std::string usage() {
          "  - or stdio      talk over stdin/stdout (target remote | ustub - PROG)\n"
          "  /dev/DEVICE     a serial line or tty, in raw mode\n"
          "\n"
+         "       ustub [OPTIONS] --multi COMM [PROG [ARGS ...]]\n"
+         "\n"
          "Options:\n"
          "  --attach        attach to the running process PID\n"
+         "  --multi         serve target extended-remote: start with no process, run and\n"
+         "                  attach on gdb's request, stay up until 'monitor exit'\n"
          "  --once          exit after the first connection closes\n"
-         "  --remote-debug  print every packet on stderr\n"
-         "  --no-startup-with-shell  accepted for gdbserver compatibility (ustub never uses a shell)\n"
+         "  --wrapper WRAPPER... --\n"
+         "                  start programs through WRAPPER (e.g. --wrapper env A=1 --)\n"
+         "  --no-startup-with-shell  exec PROG directly instead of through $SHELL -c\n"
+         "  --no-disable-randomization  keep address space randomization on\n"
+         "  --remote-debug  print every packet\n"
+         "  --debug         print engine events\n"
+         "  --debug-file=FILE  write debug output to FILE instead of stderr\n"
          "  --version, --help\n";
 }
 
@@ -70,14 +79,33 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
     }
     if (a == "--attach") attach = true;
     else if (a == "--once") cl.once = true;
-    else if (a == "--remote-debug" || a == "--debug") cl.remote_debug = true;
-    else if (a == "--no-startup-with-shell") {}
+    else if (a == "--multi") cl.multi = true;
+    else if (a == "--remote-debug") cl.remote_debug = true;
+    else if (a == "--debug") cl.debug = true;
+    else if (a.rfind("--debug-file=", 0) == 0) {
+      cl.debug_file = a.substr(13);
+      if (cl.debug_file.empty()) {
+        result.error = "--debug-file= needs a file name";
+        return result;
+      }
+    }
+    else if (a == "--startup-with-shell") cl.startup_with_shell = true;
+    else if (a == "--no-startup-with-shell") cl.startup_with_shell = false;
+    else if (a == "--disable-randomization") cl.disable_randomization = true;
+    else if (a == "--no-disable-randomization") cl.disable_randomization = false;
+    else if (a == "--wrapper") {
+      std::size_t end = i + 1;
+      while (end < args.size() && args[end] != "--") ++end;
+      if (end == i + 1 || end == args.size()) {
+        result.error = "--wrapper needs a program and a closing --, as in --wrapper env A=1 --";
+        return result;
+      }
+      cl.wrapper.assign(args.begin() + static_cast<std::ptrdiff_t>(i + 1), args.begin() + static_cast<std::ptrdiff_t>(end));
+      i = end;
+    }
     else if (a == "--help") { result.help = true; return result; }
     else if (a == "--version") { result.version = true; return result; }
-    else if (a == "--multi") {
-      result.error = "--multi (target extended-remote) is not supported yet";
-      return result;
-    } else {
+    else {
       result.error = "unknown option " + a + " (see ustub --help)";
       return result;
     }
@@ -94,6 +122,10 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
   }
   cl.endpoint = *endpoint;
   ++i;
+  if (attach && cl.multi) {
+    result.error = "--attach and --multi do not go together: attach from gdb with 'attach PID'";
+    return result;
+  }
   if (attach) {
     if (i + 1 != args.size()) {
       result.error = i >= args.size() ? "--attach needs a PID" : "--attach takes exactly one PID";
@@ -108,8 +140,8 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
     }
     cl.attach_pid = static_cast<pid_t>(pid);
   } else {
-    if (i >= args.size()) {
-      result.error = "missing PROG: name a program to run, or use --attach PID";
+    if (i >= args.size() && !cl.multi) {
+      result.error = "missing PROG: name a program to run, use --attach PID, or --multi";
       return result;
     }
     cl.program.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());

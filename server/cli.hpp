@@ -21,9 +21,15 @@ using Endpoint = std::variant<TcpEndpoint, UnixEndpoint, StdioEndpoint, SerialEn
 struct CommandLine {
   Endpoint endpoint;
   bool once = false;
-  bool remote_debug = false;
+  bool multi = false;          // extended-remote server: may start with no process, stays up
+  bool remote_debug = false;   // every packet, both ways
+  bool debug = false;          // engine events
+  std::string debug_file;      // where debug output goes (empty: stderr)
+  bool startup_with_shell = true;       // gdbserver's default: $SHELL -c "exec PROG ARGS"
+  bool disable_randomization = true;    // gdbserver's default too
+  std::vector<std::string> wrapper;     // --wrapper WRAPPER… --: runs PROG through it
   std::optional<pid_t> attach_pid;
-  std::vector<std::string> program;  // argv of the program to launch
+  std::vector<std::string> program;  // argv of the program to launch (may be empty with --multi)
 };
 
 struct CliResult {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,7 +41,7 @@ std::string resolve_program(const std::string& name, int& error) {
   return name;
 }
 
-[[noreturn]] void exec_child(const std::string& path, const LaunchOptions& options, int error_pipe) {
+[[noreturn]] void exec_child(const ExecPlan& plan, const LaunchOptions& options, int error_pipe) {
   // Undo what ustub set up for itself: a blocked mask and ignored signals survive exec.
   sigset_t none;
   sigemptyset(&none);
@@ -53,12 +54,16 @@ std::string resolve_program(const std::string& name, int& error) {
     if (null >= 0) ::dup2(null, STDIN_FILENO);
     ::dup2(STDERR_FILENO, STDOUT_FILENO);
   }
+  if (options.disable_randomization) {
+    int current = ::personality(0xffffffff);
+    if (current != -1) ::personality(static_cast<unsigned long>(current) | ADDR_NO_RANDOMIZE);
+  }
   // Wait here until the parent has seized us, so exec is the first thing it sees.
   raise(SIGSTOP);
   std::vector<char*> argv;
-  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : plan.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  ::execv(path.c_str(), argv.data());
+  ::execv(plan.path.c_str(), argv.data());
   int e = errno;
   [[maybe_unused]] auto n = ::write(error_pipe, &e, sizeof e);
   _exit(127);
@@ -110,11 +115,60 @@ bool wait_for_interrupt_stop(pid_t tid) {
 
 }  // namespace
 
+std::string shell_quote_arguments(const std::vector<std::string>& args) {
+  static constexpr std::string_view kSpecial = "\"!#$&*()\\|[]{}<>?'`~^; \t\n";
+  std::string out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (i > 0) out += ' ';
+    if (args[i].empty()) {
+      out += "''";
+      continue;
+    }
+    for (char c : args[i]) {
+      if (c == '\n') {
+        out += "'\n'";  // a backslashed newline would vanish
+        continue;
+      }
+      if (kSpecial.find(c) != std::string_view::npos) out += '\\';
+      out += c;
+    }
+  }
+  return out;
+}
+
+ExecPlan plan_exec(const LaunchOptions& options, const std::string& resolved_program, const std::string& shell) {
+  ExecPlan plan;
+  int wrapper_execs = options.wrapper.empty() ? 0 : 1;
+  if (options.startup_with_shell) {
+    std::string command = "exec ";
+    for (const auto& w : options.wrapper) command += w + ' ';
+    command += shell_quote_arguments({options.argv.front()});
+    std::vector<std::string> args(options.argv.begin() + 1, options.argv.end());
+    if (!args.empty()) command += ' ' + shell_quote_arguments(args);
+    plan.path = shell;
+    plan.argv = {shell, "-c", command};
+    plan.execs_until_program = 2 + wrapper_execs;
+    return plan;
+  }
+  plan.argv = options.wrapper;
+  plan.argv.insert(plan.argv.end(), options.argv.begin(), options.argv.end());
+  plan.path = options.wrapper.empty() ? resolved_program : options.wrapper.front();
+  plan.execs_until_program = 1 + wrapper_execs;
+  return plan;
+}
+
 Launched launch_program(const LaunchOptions& options) {
   const std::string& program = options.argv.at(0);
   int error = 0;
   std::string path = resolve_program(program, error);
   if (error != 0) return {0, "cannot run " + program + ": " + std::strerror(error)};
+  std::string shell = "/bin/sh";
+  if (const char* s = std::getenv("SHELL"); s && *s) shell = s;
+  ExecPlan plan = plan_exec(options, path, shell);
+  if (!options.wrapper.empty() && !options.startup_with_shell) {
+    plan.path = resolve_program(plan.path, error);
+    if (error != 0) return {0, "cannot run wrapper " + options.wrapper.front() + ": " + std::strerror(error)};
+  }
 
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return {0, std::string("pipe: ") + std::strerror(errno)};
@@ -124,7 +178,7 @@ Launched launch_program(const LaunchOptions& options) {
     ::close(pipe_fds[1]);
     return {0, std::string("fork: ") + std::strerror(errno)};
   }
-  if (pid == 0) exec_child(path, options, pipe_fds[1]);
+  if (pid == 0) exec_child(plan, options, pipe_fds[1]);
   ::close(pipe_fds[1]);
 
   auto fail = [&](const std::string& why) {
@@ -156,9 +210,10 @@ Launched launch_program(const LaunchOptions& options) {
       return {0, "cannot run " + program + ": " + why};
     }
     int event = status >> 16;
-    if (event == PTRACE_EVENT_EXEC) break;
+    // The shell and the wrapper exec on the way to the program itself.
+    if (event == PTRACE_EVENT_EXEC && --plan.execs_until_program == 0) break;
     int signal = WSTOPSIG(status);
-    bool ours = event == PTRACE_EVENT_STOP || signal == SIGCONT || signal == SIGSTOP;
+    bool ours = event != 0 || signal == SIGCONT || signal == SIGSTOP;
     ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(ours ? 0 : signal)));
   }
   ::close(pipe_fds[0]);

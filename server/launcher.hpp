@@ -11,7 +11,22 @@ namespace ustub {
 struct LaunchOptions {
   std::vector<std::string> argv;
   bool inferior_output_to_stderr = false;  // stdio transport: stdout carries the protocol
+  // As gdbserver: "$SHELL -c 'exec [WRAPPER] PROG ARGS'", arguments escaped so
+  // the program receives them as given.
+  bool startup_with_shell = false;
+  bool disable_randomization = false;  // personality(ADDR_NO_RANDOMIZE)
+  std::vector<std::string> wrapper;    // run PROG through this command
 };
+
+// What the child execs, and how many execs happen before PROG itself runs.
+struct ExecPlan {
+  std::string path;
+  std::vector<std::string> argv;
+  int execs_until_program = 1;
+};
+ExecPlan plan_exec(const LaunchOptions& options, const std::string& resolved_program, const std::string& shell);
+// gdbserver's quoting for the shell: every special character backslashed.
+std::string shell_quote_arguments(const std::vector<std::string>& args);
 
 struct Launched {
   pid_t pid = 0;

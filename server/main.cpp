@@ -4,8 +4,10 @@
 
 #include "server/app.hpp"
 #include "server/cli.hpp"
+#include "server/crash_report.hpp"
 
 int main(int argc, char** argv) {
+  ustub::install_crash_report();
   std::vector<std::string> args(argv + 1, argv + argc);
   ustub::CliResult cli = ustub::parse_command_line(args);
   if (cli.help) {

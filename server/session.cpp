@@ -43,8 +43,8 @@ std::string read_link(const std::string& path) {
 
 }  // namespace
 
-Session::Session(Engine& engine, std::function<void(std::string_view)> send)
-    : engine_(engine), send_(std::move(send)) {}
+Session::Session(Engine& engine, std::function<void(std::string_view)> send, SessionHooks hooks)
+    : engine_(engine), send_(std::move(send)), hooks_(std::move(hooks)) {}
 
 void Session::send_packet(std::string_view payload) {
   last_frame_ = rsp::frame(payload);
@@ -165,8 +165,11 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           [&](const r::Detach& q) -> std::optional<std::string> {
             if (!attached || (q.pid && *q.pid != engine_.pid())) return error_text("no such process");
             waiting_for_stop_ = false;
+            pid_t pid = engine_.pid();
+            bool launched = engine_.launched();
             engine_.detach();
-            outcome_ = Outcome::Detached;
+            if (hooks_.detached) hooks_.detached(pid, launched);
+            if (!extended_) outcome_ = Outcome::Detached;
             return "OK";
           },
           [&](const r::Kill& q) -> std::optional<std::string> {
@@ -174,7 +177,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
               waiting_for_stop_ = false;
               engine_.kill();
             }
-            outcome_ = Outcome::Killed;
+            if (!extended_) outcome_ = Outcome::Killed;
             // 'k' has no reply; vKill has one.
             if (q.pid) return std::string("OK");
             return std::nullopt;
@@ -192,6 +195,13 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           [&](const r::FileUnlink& q) -> std::optional<std::string> { return host_io_.unlink(q); },
           [&](const r::FileReadlink& q) -> std::optional<std::string> { return host_io_.readlink(q); },
           [&](const r::FileSetFs& q) -> std::optional<std::string> { return host_io_.setfs(q); },
+          [&](const r::MonitorCommand& q) -> std::optional<std::string> { return monitor(q.command); },
+          [&](const r::ExtendedMode&) -> std::optional<std::string> {
+            extended_ = true;
+            return "OK";
+          },
+          [&](const r::Run& q) -> std::optional<std::string> { return run(q); },
+          [&](const r::AttachTo& q) -> std::optional<std::string> { return attach(q); },
           [&](const r::Malformed& q) -> std::optional<std::string> { return error_text(q.why); },
           [&](const r::Unknown&) -> std::optional<std::string> { return ""; },
       },
@@ -256,7 +266,7 @@ std::string Session::stop_reply(const EngineStop& stop) {
 }
 
 void Session::on_engine_stop(const EngineStop& stop) {
-  if (stop.kind != EngineStop::Kind::Signal) outcome_ = Outcome::ProcessExited;
+  if (stop.kind != EngineStop::Kind::Signal && !extended_) outcome_ = Outcome::ProcessExited;
   if (!waiting_for_stop_) return;
   waiting_for_stop_ = false;
   general_thread_ = {rsp::ThreadId::kAll, stop.tid};
@@ -413,6 +423,79 @@ std::string Session::xfer(const rsp::req::XferRead& r) {
     return chunk(list);
   }
   return "";
+}
+
+void Session::console_output(std::string_view text) {
+  send_packet("O" + rsp::to_hex(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())));
+}
+
+// gdbserver's monitor commands and messages, which gdb's testsuite checks.
+std::string Session::monitor(const std::string& command) {
+  auto set_debug = [&](bool remote, bool on, std::string_view what) {
+    if (hooks_.set_debug) hooks_.set_debug(remote, on);
+    console_output(std::string(what) + (on ? " enabled.\n" : " disabled.\n"));
+    return std::string("OK");
+  };
+  if (command == "exit") {
+    outcome_ = Outcome::ExitRequested;
+    return "OK";
+  }
+  if (command == "help") {
+    console_output(
+        "The following monitor commands are supported:\n"
+        "  set debug <0|1>\n"
+        "    Enable general debugging messages\n"
+        "  set remote-debug <0|1>\n"
+        "    Enable remote protocol debugging messages\n"
+        "  set debug-format option1[,option2,...]\n"
+        "    Add additional information to debugging messages\n"
+        "    Options: all, none, timestamp\n"
+        "  exit\n"
+        "    Quit ustub\n");
+    return "OK";
+  }
+  auto on_off = [](std::string_view value) -> std::optional<bool> {
+    if (value == "1" || value == "on") return true;
+    if (value == "0" || value == "off") return false;
+    return std::nullopt;
+  };
+  if (command.starts_with("set debug ")) {
+    if (auto on = on_off(std::string_view(command).substr(10))) return set_debug(false, *on, "Debug output");
+  } else if (command.starts_with("set remote-debug ")) {
+    if (auto on = on_off(std::string_view(command).substr(17)))
+      return set_debug(true, *on, "Protocol debug output");
+  } else if (command == "set debug-format all" || command == "set debug-format timestamp") {
+    console_output("All extra debug format options enabled.\n");
+    return "OK";
+  } else if (command == "set debug-format none") {
+    console_output("All extra debug format options disabled.\n");
+    return "OK";
+  }
+  console_output("Unknown monitor command.\n\n");
+  return "E01";  // gdb: "Protocol error with Rcmd"
+}
+
+std::string Session::run(const rsp::req::Run& r) {
+  if (!hooks_.run) return error_text("this server cannot start programs");
+  if (engine_.has_process()) {
+    waiting_for_stop_ = false;
+    engine_.kill();
+  }
+  std::string why = hooks_.run(r.argv);
+  if (!why.empty()) return error_text(why);
+  general_thread_ = {rsp::ThreadId::kAll, rsp::ThreadId::kAny};
+  continue_thread_ = {rsp::ThreadId::kAll, rsp::ThreadId::kAll};
+  return stop_reply(engine_.last_stop());
+}
+
+std::string Session::attach(const rsp::req::AttachTo& r) {
+  if (!hooks_.attach) return error_text("this server cannot attach");
+  if (engine_.has_process()) return error_text("already debugging process " + std::to_string(engine_.pid()));
+  std::string why = hooks_.attach(static_cast<pid_t>(r.pid));
+  if (!why.empty()) return error_text(why);
+  general_thread_ = {rsp::ThreadId::kAll, rsp::ThreadId::kAny};
+  continue_thread_ = {rsp::ThreadId::kAll, rsp::ThreadId::kAll};
+  return stop_reply(engine_.last_stop());
 }
 
 std::string Session::set_thread(const rsp::req::SetThread& r) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rsp/framing.hpp"
 #include "rsp/request.hpp"
@@ -15,6 +16,16 @@
 #include "server/host_io.hpp"
 
 namespace ustub {
+
+// What a session needs from the server that owns it: starting and attaching
+// to processes for extended-remote, and turning debug output on and off.
+// Each returns "" on success, or one line saying why not.
+struct SessionHooks {
+  std::function<std::string(const std::vector<std::string>& argv)> run;  // argv[0] "" = last program
+  std::function<std::string(pid_t pid)> attach;
+  std::function<void(pid_t pid, bool launched)> detached;  // the process was let go
+  std::function<void(bool remote, bool on)> set_debug;  // remote: packets; else engine events
+};
 
 class Session {
  public:
@@ -28,9 +39,11 @@ class Session {
   // pread and qXfer replies are legal; gdb asks for the rest.
   static constexpr std::size_t kReplyDataLimit = 0x2000;
 
-  enum class Outcome { Open, Detached, Killed, ProcessExited };
+  // How the connection stands. In extended mode (after '!') losing the
+  // process does not end it; only 'monitor exit' or the hang-up does.
+  enum class Outcome { Open, Detached, Killed, ProcessExited, ExitRequested };
 
-  Session(Engine& engine, std::function<void(std::string_view)> send);
+  Session(Engine& engine, std::function<void(std::string_view)> send, SessionHooks hooks = {});
 
   void on_bytes(std::string_view bytes);
   // Wired to the engine's stop handler by whoever owns both.
@@ -57,9 +70,15 @@ class Session {
   std::string xfer(const rsp::req::XferRead& r);
   std::string set_thread(const rsp::req::SetThread& r);
   std::string thread_list_xml() const;
+  std::string monitor(const std::string& command);
+  std::string run(const rsp::req::Run& r);
+  std::string attach(const rsp::req::AttachTo& r);
+  void console_output(std::string_view text);
 
   Engine& engine_;
   std::function<void(std::string_view)> send_;
+  SessionHooks hooks_;
+  bool extended_ = false;
   rsp::Decoder decoder_{kPacketSize};
   HostIo host_io_{kReplyDataLimit};
   bool no_ack_ = false;

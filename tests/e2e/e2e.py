@@ -331,6 +331,138 @@ def bad_program_and_bad_command_lines(env):
     check(not our_programs(env), "nothing may be left running")
 
 
+# --- 3b. extended-remote, launch options, monitor commands ----------------------------------------
+
+def extended(port):
+    return f"target extended-remote :{port}"
+
+
+@test
+def multi_server_runs_kills_and_reruns_until_monitor_exit(env):
+    u = Ustub(env, "--multi", ":0")
+    port = u.port()
+    check(not our_programs(env), "--multi starts no program")
+    out = gdb(env, [extended(port), "set remote exec-file " + env.program("basic"), "break add",
+                    "run one two", "print a", "up", "print argc", "kill",
+                    "run solo", "up", "print argc", "delete", "continue",
+                    "info inferiors", "monitor exit"], env.program("basic"))
+    expect(out, r"Breakpoint 1, add \(a=0, b=0\)")
+    expect(out, r"^\$2 = 3$")  # argc of the first run
+    expect(out, r"\[Inferior 1 \(process \d+\) killed\]")
+    expect(out, r"^\$3 = 2$")  # argc of the second run
+    expect(out, r"\[Inferior 1 \(process \d+\) exited with code 04\]")
+    check(u.wait_exit() == 0, "monitor exit ends ustub --multi with status 0")
+    check(len(re.findall(r"created; pid = ", u.output)) == 2, "two programs were started")
+    check(not our_programs(env), "nothing may be left running")
+
+
+@test
+def multi_server_attaches_detaches_and_outlives_its_client(env):
+    sleeper, counter = start_sleeper(env)
+    try:
+        u = Ustub(env, "--multi", ":0")
+        port = u.port()
+        out = gdb(env, [extended(port), f"attach {sleeper.pid}", "bt", "detach"], env.program("sleeper"))
+        expect(out, r"in main \(.*\) at .*sleeper\.c")
+        expect(out, rf"\[Inferior 1 \(process {sleeper.pid}\) detached\]")
+        check(still_counting(counter), "the process runs on after detach")
+        check(u.proc.poll() is None, "without --once, ustub --multi stays up when gdb leaves")
+        out = gdb(env, [extended(port), "monitor exit"])
+        check(u.wait_exit() == 0, "a second client can still tell it to exit")
+        check(still_counting(counter), "and the detached process is still running")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@test
+def arguments_reach_the_program_as_given_with_or_without_a_shell(env):
+    for options in ([], ["--no-startup-with-shell"]):
+        u = Ustub(env, "--once", *options, ":0", "./basic", "$HOME", "a b", "*")
+        out = gdb(env, [remote(u.port()), "break main", "continue", "print argv[1]", "print argv[2]",
+                        "print argv[3]", "kill"], env.program("basic"))
+        expect(out, r'^\$1 = 0x[0-9a-f]+ "\$HOME"$', f"{options}: $HOME unexpanded")
+        expect(out, r'^\$2 = 0x[0-9a-f]+ "a b"$', f"{options}: one argument with a space")
+        expect(out, r'^\$3 = 0x[0-9a-f]+ "\*"$', f"{options}: no globbing")
+        u.wait_exit()
+
+
+@test
+def wrapper_starts_the_program_through_it(env):
+    u = Ustub(env, "--once", "--wrapper", "env", "USTUB_WRAPPED=yes", "--", ":0", "./basic")
+    pid = u.inferior_pid()
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        check(b"USTUB_WRAPPED=yes" in f.read().split(b"\0"), "the wrapper's environment reaches the program")
+    check(os.readlink(f"/proc/{pid}/exe") == env.program("basic"), "stopped in the program, past the wrapper")
+    out = gdb(env, [remote(u.port()), "break main", "continue", "print argc", "kill"], env.program("basic"))
+    expect(out, r"^\$1 = 1$")
+    u.wait_exit()
+
+
+@test
+def monitor_commands_and_debug_file(env):
+    log = os.path.join(env.runtime, "debug.log")
+    u = Ustub(env, "--once", "--remote-debug", f"--debug-file={log}", ":0", "./basic")
+    out = gdb(env, [remote(u.port()), "monitor help", "monitor set debug 1", "monitor set debug 0",
+                    "monitor set remote-debug 0", "monitor frobnicate", "kill"], env.program("basic"))
+    expect(out, r"^The following monitor commands are supported:")
+    expect(out, r"^Debug output enabled\.$")
+    expect(out, r"^Debug output disabled\.$")
+    expect(out, r"^Protocol debug output disabled\.$")
+    expect(out, r"^Unknown monitor command\.")
+    expect(out, r"Protocol error with Rcmd")
+    u.wait_exit()
+    with open(log) as f:
+        text = f.read()
+    expect(text, r"^<- .*qSupported", "packets go to the debug file")
+    expect_not(u.output, r"qSupported", "and not to the console")
+
+
+@test
+def the_program_owns_ustubs_terminal(env):
+    import pty
+    import termios
+    master, slave = pty.openpty()
+
+    def take_terminal():
+        os.setsid()
+        import fcntl
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen([env.ustub, "--once", ":0", "./echo_line"], cwd=env.bin, stdin=slave,
+                            stdout=slave, stderr=slave, preexec_fn=take_terminal)
+    os.close(slave)
+    seen = b""
+    try:
+        def read_until(pattern, timeout=10):
+            nonlocal seen
+            deadline = time.time() + timeout
+            while time.time() < deadline and not re.search(pattern, seen):
+                import select
+                r, _, _ = select.select([master], [], [], 0.1)
+                if r:
+                    try:
+                        seen += os.read(master, 4096)
+                    except OSError:
+                        break
+            return re.search(pattern, seen)
+
+        m = read_until(rb"Listening on port (\d+)")
+        check(m, f"ustub printed: {seen!r}")
+        g = spawn_gdb(env, [remote(int(m.group(1))), "continue"], env.program("echo_line"))
+        check(read_until(rb"type something: "), f"the program's prompt reaches the terminal: {seen!r}")
+        os.write(master, b"hello there\n")
+        check(read_until(rb"got <hello there>"), f"what is typed reaches the program: {seen!r}")
+        out = g.communicate(timeout=30)[0]
+        expect(out, r"exited normally")
+        check(proc.wait(timeout=10) == 0, "ustub exits 0")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
 # --- 4. the debugging session -------------------------------------------------------------------
 
 @test
@@ -525,14 +657,14 @@ def packets_acks_errors_and_interrupts(env):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", required=True)
-    parser.add_argument("-k", dest="only", help="run tests whose name contains this")
+    parser.add_argument("-k", dest="only", help="run tests whose name matches this regular expression")
     args = parser.parse_args()
     env = Env(args.work)
     env.build_programs()
     print(f"e2e: running as uid {os.getuid()} with {sys.argv[0]}", flush=True)
     passed = failed = 0
     for t in TESTS:
-        if args.only and args.only not in t.__name__:
+        if args.only and not re.search(args.only, t.__name__):
             continue
         started = time.time()
         try:

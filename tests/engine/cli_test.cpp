@@ -40,3 +40,39 @@ TEST_CASE("bad command lines say what is wrong") {
   CHECK(parse_command_line({"--bogus", ":1", "p"}).error.find("unknown option --bogus") != std::string::npos);
   CHECK(parse_command_line({"unix:", "p"}).error.find("socket path") != std::string::npos);
 }
+
+TEST_CASE("--multi needs no program; --attach does not go with it") {
+  auto r = parse_command_line({"--once", "--multi", "localhost:2346"});
+  REQUIRE(r.command);
+  CHECK(r.command->multi);
+  CHECK(r.command->once);
+  CHECK(r.command->program.empty());
+  CHECK(std::get<TcpEndpoint>(r.command->endpoint).host == "localhost");
+  CHECK(parse_command_line({"--multi", ":1", "./p", "x"}).command->program == std::vector<std::string>{"./p", "x"});
+  CHECK(parse_command_line({"--multi", "--attach", ":1", "12"}).error.find("do not go together") != std::string::npos);
+}
+
+TEST_CASE("gdbserver's debug and start-up options") {
+  auto r = parse_command_line({"--debug", "--remote-debug", "--debug-file=/tmp/d.log", "--no-startup-with-shell",
+                               "--no-disable-randomization", ":1", "p"});
+  REQUIRE(r.command);
+  CHECK(r.command->debug);
+  CHECK(r.command->remote_debug);
+  CHECK(r.command->debug_file == "/tmp/d.log");
+  CHECK_FALSE(r.command->startup_with_shell);
+  CHECK_FALSE(r.command->disable_randomization);
+  auto defaults = parse_command_line({":1", "p"});
+  CHECK(defaults.command->startup_with_shell);       // as gdbserver
+  CHECK(defaults.command->disable_randomization);    // as gdbserver
+  CHECK(parse_command_line({"--debug-file=", ":1", "p"}).error.find("needs a file name") != std::string::npos);
+}
+
+TEST_CASE("--wrapper takes everything up to --") {
+  auto r = parse_command_line({"--wrapper", "env", "A=1", "--", "--once", ":1", "p"});
+  REQUIRE(r.command);
+  CHECK(r.command->wrapper == std::vector<std::string>{"env", "A=1"});
+  CHECK(r.command->once);
+  CHECK(r.command->program == std::vector<std::string>{"p"});
+  CHECK(parse_command_line({"--wrapper", "env", ":1", "p"}).error.find("closing --") != std::string::npos);
+  CHECK(parse_command_line({"--wrapper", "--", ":1", "p"}).error.find("closing --") != std::string::npos);
+}

@@ -119,3 +119,64 @@ TEST_CASE("bad packets get errors and the session carries on") {
   CHECK(h.request("Hg7777") == "E.no such thread");
   CHECK(h.request("qC") == "QC100");  // still answering
 }
+
+TEST_CASE("monitor commands answer with console output, as gdbserver's do") {
+  Harness h;
+  h.packet("qRcmd," + rsp::to_hex(std::string_view("help")));
+  CHECK(h.reply() == "OK");
+  std::string help = h.sent[h.sent.size() - 2];  // the O packet, then OK
+  CHECK(help.rfind("$O", 0) == 0);
+  std::string text;
+  REQUIRE(rsp::expand_payload(help.substr(2, help.size() - 5), 1 << 20, text));
+  auto bytes = rsp::from_hex(text);
+  REQUIRE(bytes);
+  CHECK(std::string(bytes->begin(), bytes->end()).find("exit") != std::string::npos);
+  CHECK(h.request("qRcmd," + rsp::to_hex(std::string_view("frob"))) == "E01");
+  CHECK(h.session.outcome() == Session::Outcome::Open);
+  CHECK(h.request("qRcmd," + rsp::to_hex(std::string_view("exit"))) == "OK");
+  CHECK(h.session.outcome() == Session::Outcome::ExitRequested);
+}
+
+TEST_CASE("plain remote: kill ends the connection; extended: it stays for the next run") {
+  {
+    Harness h;
+    h.packet("k");
+    CHECK(h.session.outcome() == Session::Outcome::Killed);
+  }
+  Harness h;
+  CHECK(h.request("!") == "OK");
+  CHECK(h.request("vKill;100") == "OK");
+  CHECK_FALSE(h.engine.has_process());
+  CHECK(h.session.outcome() == Session::Outcome::Open);
+}
+
+TEST_CASE("vRun starts a process through the server and answers with its first stop") {
+  constexpr pid_t kNewPid = 0x200;
+  ScriptedOps ops;
+  Engine engine{arch::arch_by_name("x86_64"), ops};
+  std::vector<std::string> sent;
+  std::vector<std::string> started;
+  SessionHooks hooks;
+  hooks.run = [&](const std::vector<std::string>& argv) -> std::string {
+    if (argv[0] == "/nope") return "cannot run /nope: No such file or directory";
+    started = argv;
+    ops.set_pc(kNewPid, 0x1000);
+    engine.adopt(kNewPid, {kNewPid}, true, {EngineStop::Kind::Signal, kNewPid, SIGTRAP});
+    return "";
+  };
+  Session session{engine, [&](std::string_view bytes) { sent.emplace_back(bytes); }, hooks};
+  auto request = [&](std::string_view payload) {
+    session.on_bytes(rsp::frame(payload, false));
+    std::string out;
+    REQUIRE(rsp::expand_payload(sent.back().substr(1, sent.back().size() - 4), 1 << 20, out));
+    return out;
+  };
+  request("qSupported:multiprocess+");
+  request("!");
+  CHECK(request("vRun;" + rsp::to_hex(std::string_view("/nope"))).rfind("E.cannot run /nope", 0) == 0);
+  CHECK_FALSE(engine.has_process());
+  std::string reply = request("vRun;" + rsp::to_hex(std::string_view("/bin/true")) + ";" + rsp::to_hex(std::string_view("x")));
+  CHECK(started == std::vector<std::string>{"/bin/true", "x"});
+  CHECK(reply.rfind("T05", 0) == 0);
+  CHECK(reply.find("thread:p200.200;") != std::string::npos);
+}

@@ -82,6 +82,21 @@ TEST_CASE("queries and process control") {
   as<req::Unknown>(parse(""));
 }
 
+TEST_CASE("extended-remote packets: '!', vRun, vAttach, qRcmd") {
+  as<req::ExtendedMode>(parse("!"));
+  // vRun;hex(program);hex(arg)…, an empty program meaning "the last one".
+  auto run = as<req::Run>(parse("vRun;2f62696e2f6c73;2d6c;"));
+  CHECK(run.argv == std::vector<std::string>{"/bin/ls", "-l", ""});
+  CHECK(as<req::Run>(parse("vRun;")).argv == std::vector<std::string>{""});
+  CHECK(as<req::AttachTo>(parse("vAttach;4d2")).pid == 1234);
+  CHECK(as<req::MonitorCommand>(parse("qRcmd,65786974")).command == "exit");
+  CHECK(as<req::MonitorCommand>(parse("qRcmd,")).command.empty());
+  as<req::Malformed>(parse("vRun;zz"));
+  as<req::Malformed>(parse("vAttach;0"));
+  as<req::Malformed>(parse("vAttach;"));
+  as<req::Malformed>(parse("qRcmd,6"));
+}
+
 TEST_CASE("host I/O") {
   auto open = as<req::FileOpen>(parse("vFile:open:2f6574632f706173737764,0,1a4"));
   CHECK(open.path == "/etc/passwd");
