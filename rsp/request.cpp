@@ -262,6 +262,8 @@ Request parse(std::string_view p) {
     }
     case 'k':
       return req::Kill{};
+    case 'R':
+      return req::Restart{};
     default:
       break;
   }

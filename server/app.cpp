@@ -116,10 +116,10 @@ class Server {
   std::string launch(std::vector<std::string> argv) {
     if (argv.empty() || argv.front().empty()) {
       if (last_program_.empty()) return "no program to run: give one (gdb: set remote exec-file PROG)";
-      std::string program = last_program_.front();
-      if (argv.empty()) argv.push_back(program);
-      else argv.front() = program;
+      if (argv.empty()) argv = last_program_;
+      else argv.front() = last_program_.front();
     }
+    argv.front() = program_path(argv.front());
     LaunchOptions options;
     options.argv = argv;
     options.inferior_output_to_stderr = stdio_;

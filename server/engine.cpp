@@ -22,7 +22,7 @@ Engine::Thread* Engine::find(pid_t tid) {
 }
 
 Engine::Thread& Engine::add_thread(pid_t tid) {
-  Thread t{tid, {}, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, {}};
+  Thread t{tid, {}, std::make_unique<RegisterCache>(*arch_, *ops_, tid)};
   return threads_.emplace(tid, std::move(t)).first->second;
 }
 
@@ -124,22 +124,14 @@ int Engine::remove_breakpoint(std::uint64_t address) {
   return n == static_cast<long>(original->size()) ? 0 : (n < 0 ? static_cast<int>(-n) : EIO);
 }
 
+// A thread resumed at one of gdb's breakpoints runs into it: gdb steps over
+// its own breakpoints (removing them first) when it means to, and when it
+// moved the pc there (jump, a skipped permanent breakpoint) it wants the hit.
+// gdbserver's rule too.
 void Engine::start(Thread& t, ResumeRequest request) {
-  std::optional<std::uint64_t> pc;
-  if (!breakpoints_.empty())
-    pc = t.registers->read_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info);
   // A failed write-back means the thread died under us; its exit status will tell.
   t.registers->flush();
   t.registers->invalidate();
-  if (pc && breakpoints_.contains(*pc)) {
-    // Step off our own breakpoint with its original bytes in place, then put it back.
-    const auto* original = breakpoints_.original(*pc);
-    ops_->write_memory(pid_, *pc, *original);
-    t.stepping_over = *pc;
-    t.after_step_over = request;
-    ops_->resume(t.tid, true, request.host_signal);
-    return;
-  }
   ops_->resume(t.tid, request.step, request.host_signal);
 }
 
@@ -164,27 +156,6 @@ void Engine::report(const EngineStop& stop) {
 void Engine::process_gone(const EngineStop& stop) {
   reset();
   report(stop);
-}
-
-void Engine::replant_lifted_breakpoint(Thread& t) {
-  if (!t.stepping_over) return;
-  // Removed by gdb meanwhile? Then its original bytes stay.
-  if (breakpoints_.contains(*t.stepping_over))
-    ops_->write_memory(pid_, *t.stepping_over, arch_->breakpoint_instruction());
-  t.stepping_over.reset();
-}
-
-bool Engine::finish_step_over(Thread& t, const TrapInfo& trap) {
-  replant_lifted_breakpoint(t);
-  bool step_done = trap.code == kTrapTrace;
-  if (step_done && !t.after_step_over.step) {
-    // gdb asked to continue: the step-off was ours alone, keep going.
-    t.state.on_internal_resume();
-    t.registers->invalidate();
-    ops_->resume(t.tid, false, 0);
-    return true;
-  }
-  return false;
 }
 
 EngineStop Engine::decode_trap(Thread& t, const TrapInfo& trap) {
@@ -228,7 +199,6 @@ void Engine::handle_wait(const WaitResult& w) {
   t->registers->invalidate();
 
   if (event == PTRACE_EVENT_STOP) {
-    replant_lifted_breakpoint(*t);  // interrupted mid step-off
     if (t->state.on_stop(StopKind::InterruptStop) == StopDecision::ResumeAgain) {
       start(*t, t->state.resume_to_apply());
       return;
@@ -244,10 +214,7 @@ void Engine::handle_wait(const WaitResult& w) {
   } else if (signal == SIGTRAP && event == 0) {
     TrapInfo trap;  // left zeroed if the kernel will not say: then it is a plain SIGTRAP
     ops_->get_trap_info(t->tid, trap);
-    if (t->stepping_over && finish_step_over(*t, trap)) return;
     stop = decode_trap(*t, trap);
-  } else {
-    replant_lifted_breakpoint(*t);  // a signal arrived instead of the step's trap
   }
   t->state.on_stop(StopKind::Event);
   report(stop);
@@ -291,7 +258,6 @@ void Engine::detach() {
       break;
     }
   }
-  for (auto& [tid, t] : threads_) t.stepping_over.reset();  // removal restores every original
   remove_all_breakpoints();
   for (auto& [tid, t] : threads_) {
     t.registers->flush();

@@ -82,8 +82,6 @@ class Engine {
     pid_t tid;
     ThreadState state;
     std::unique_ptr<RegisterCache> registers;
-    std::optional<std::uint64_t> stepping_over;  // breakpoint lifted while stepping off it
-    ResumeRequest after_step_over;
   };
 
   Thread* find(pid_t tid);
@@ -91,8 +89,6 @@ class Engine {
   void start(Thread& t, ResumeRequest request);
   void report(const EngineStop& stop);
   void process_gone(const EngineStop& stop);
-  void replant_lifted_breakpoint(Thread& t);
-  bool finish_step_over(Thread& t, const TrapInfo& trap);
   EngineStop decode_trap(Thread& t, const TrapInfo& trap);
   void remove_all_breakpoints();
   void reset();

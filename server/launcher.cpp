@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -114,6 +115,15 @@ bool wait_for_interrupt_stop(pid_t tid) {
 }
 
 }  // namespace
+
+std::string program_path(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos) return name;
+  struct stat st {};
+  if (::stat(name.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return name;
+  char cwd[PATH_MAX];
+  if (!::getcwd(cwd, sizeof cwd)) return name;
+  return std::string(cwd) + "/" + name;
+}
 
 std::string shell_quote_arguments(const std::vector<std::string>& args) {
   static constexpr std::string_view kSpecial = "\"!#$&*()\\|[]{}<>?'`~^; \t\n";

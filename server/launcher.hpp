@@ -18,6 +18,10 @@ struct LaunchOptions {
   std::vector<std::string> wrapper;    // run PROG through this command
 };
 
+// gdbserver's rule: a bare name that is a file in the current directory means
+// that file (as an absolute path); any other name is left for PATH.
+std::string program_path(const std::string& name);
+
 // What the child execs, and how many execs happen before PROG itself runs.
 struct ExecPlan {
   std::string path;

@@ -202,6 +202,16 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           },
           [&](const r::Run& q) -> std::optional<std::string> { return run(q); },
           [&](const r::AttachTo& q) -> std::optional<std::string> { return attach(q); },
+          [&](const r::Restart&) -> std::optional<std::string> {
+            if (!extended_ || !hooks_.run) return "";  // plain remote: not understood
+            if (engine_.has_process()) {
+              waiting_for_stop_ = false;
+              engine_.kill();
+            }
+            // No reply: gdb asks '?' next. A failure shows there as "no process".
+            hooks_.run({});
+            return std::nullopt;
+          },
           [&](const r::Malformed& q) -> std::optional<std::string> { return error_text(q.why); },
           [&](const r::Unknown&) -> std::optional<std::string> { return ""; },
       },

@@ -21,7 +21,8 @@ namespace ustub {
 // to processes for extended-remote, and turning debug output on and off.
 // Each returns "" on success, or one line saying why not.
 struct SessionHooks {
-  std::function<std::string(const std::vector<std::string>& argv)> run;  // argv[0] "" = last program
+  // argv[0] "" = the last program with new arguments; no argv = the last program and arguments.
+  std::function<std::string(const std::vector<std::string>& argv)> run;
   std::function<std::string(pid_t pid)> attach;
   std::function<void(pid_t pid, bool launched)> detached;  // the process was let go
   std::function<void(bool remote, bool on)> set_debug;  // remote: packets; else engine events
