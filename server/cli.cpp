@@ -105,6 +105,7 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
     }
     else if (a == "--help") { result.help = true; return result; }
     else if (a == "--version") { result.version = true; return result; }
+    else if (a == "--selftest") { result.selftest = true; return result; }
     else {
       result.error = "unknown option " + a + " (see ustub --help)";
       return result;

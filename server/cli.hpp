@@ -37,6 +37,7 @@ struct CliResult {
   std::string error;     // one line, without the "ustub: " prefix
   bool help = false;     // --help: print usage, exit 0
   bool version = false;  // --version
+  bool selftest = false; // --selftest: ustub has none built in (its unit tests are build/unit-tests)
 };
 
 CliResult parse_command_line(const std::vector<std::string>& args);
