@@ -422,15 +422,34 @@ std::string Session::xfer(const rsp::req::XferRead& r) {
   }
   if (r.object == "threads") return chunk(thread_list_xml());
   if (r.object == "libraries-svr4") {
+    auto memory = [&](std::uint64_t address, std::span<std::uint8_t> out) { return engine_.read_memory(address, out); };
+    // gdb's annex: "start=ADDR;prev=ADDR;lmid=ADDR", when it walks from a known point.
+    std::uint64_t start = 0, prev = 0, lmid = 0;
+    std::string_view annex = r.annex;
+    while (!annex.empty()) {
+      auto end = annex.find(';');
+      std::string_view field = annex.substr(0, end);
+      auto eq = field.find('=');
+      if (eq != std::string_view::npos) {
+        auto value = rsp::parse_hex_number(field.substr(eq + 1));
+        std::string_view key = field.substr(0, eq);
+        if (value && key == "start") start = *value;
+        else if (value && key == "prev") prev = *value;
+        else if (value && key == "lmid") lmid = *value;
+      }
+      if (end == std::string_view::npos) break;
+      annex.remove_prefix(end + 1);
+    }
+    if (start != 0) return chunk(svr4_library_list_from(start, prev, lmid, memory));
     auto auxv = read_auxv(engine_.pid());
     std::string exe = "/proc/" + std::to_string(engine_.pid()) + "/exe";
     auto dynamic = auxv ? dynamic_section_address(exe, *auxv) : std::nullopt;
-    // Static executables have no dynamic section: gdb takes E01 as "not svr4".
+    // Static executables have no dynamic section, the dynamic linker run as
+    // the program no DT_DEBUG: gdb takes E01 as "find r_debug yourself".
     if (!dynamic) return "E01";
-    std::string list = svr4_library_list(*dynamic, [&](std::uint64_t address, std::span<std::uint8_t> out) {
-      return engine_.read_memory(address, out);
-    });
-    return chunk(list);
+    auto list = svr4_library_list(*dynamic, memory);
+    if (!list) return "E01";
+    return chunk(*list);
   }
   return "";
 }

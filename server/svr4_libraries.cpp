@@ -78,19 +78,55 @@ std::optional<std::uint64_t> dynamic_section_address(const std::string& executab
   return result;
 }
 
-std::string svr4_library_list(std::uint64_t dynamic_address, const MemoryReader& read) {
+namespace {
+
+// Appends one <library> per object of a namespace's chain, from `lm` on.
+void append_chain(std::string& doc, std::uint64_t lmid, std::uint64_t lm, std::uint64_t prev,
+                  std::set<std::uint64_t>& seen, const MemoryReader& read) {
+  while (lm != 0 && seen.insert(lm).second && seen.size() < kMaxObjects) {
+    auto l_name = read_word(read, lm + kLName);
+    auto l_addr = read_word(read, lm + kLAddr);
+    auto l_ld = read_word(read, lm + kLLd);
+    auto l_prev = read_word(read, lm + kLPrev);
+    auto l_next = read_word(read, lm + kLNext);
+    if (!l_name || !l_addr || !l_ld || !l_prev || !l_next || *l_prev != prev) break;
+    std::string name = read_c_string(read, *l_name);
+    if (!name.empty())
+      doc += "<library name=\"" + rsp::xml_escape(name) + "\" lm=\"" + hex_address(lm) +
+             "\" l_addr=\"" + hex_address(*l_addr) + "\" l_ld=\"" + hex_address(*l_ld) +
+             "\" lmid=\"" + hex_address(lmid) + "\"/>";
+    prev = lm;
+    lm = *l_next;
+  }
+}
+
+}  // namespace
+
+std::string svr4_library_list_from(std::uint64_t start, std::uint64_t prev, std::uint64_t lmid,
+                                   const MemoryReader& read) {
+  std::string doc = "<library-list-svr4 version=\"1.0\">";
+  std::set<std::uint64_t> seen;
+  append_chain(doc, lmid, start, prev, seen, read);
+  return doc + "</library-list-svr4>";
+}
+
+std::optional<std::string> svr4_library_list(std::uint64_t dynamic_address, const MemoryReader& read) {
   std::string doc = "<library-list-svr4 version=\"1.0\"";
   // DT_DEBUG holds r_debug once the dynamic linker has started.
-  std::uint64_t r_debug = 0;
+  std::optional<std::uint64_t> r_debug_entry;
   for (std::uint64_t at = dynamic_address;; at += 16) {
     auto tag = read_word(read, at);
     auto value = read_word(read, at + 8);
     if (!tag || !value || *tag == DT_NULL) break;
     if (*tag == DT_DEBUG) {
-      r_debug = *value;
+      r_debug_entry = *value;
       break;
     }
   }
+  // No DT_DEBUG at all (the dynamic linker run as the program): gdb finds
+  // r_debug from the linker's symbols itself.
+  if (!r_debug_entry) return std::nullopt;
+  std::uint64_t r_debug = *r_debug_entry;
   bool first_namespace = true;
   bool header_closed = false;
   std::set<std::uint64_t> seen;
@@ -110,21 +146,7 @@ std::string svr4_library_list(std::uint64_t dynamic_address, const MemoryReader&
         lm = next ? *next : 0;
       }
     }
-    while (lm != 0 && seen.insert(lm).second && seen.size() < kMaxObjects) {
-      auto l_name = read_word(read, lm + kLName);
-      auto l_addr = read_word(read, lm + kLAddr);
-      auto l_ld = read_word(read, lm + kLLd);
-      auto l_prev = read_word(read, lm + kLPrev);
-      auto l_next = read_word(read, lm + kLNext);
-      if (!l_name || !l_addr || !l_ld || !l_prev || !l_next || *l_prev != prev) break;
-      std::string name = read_c_string(read, *l_name);
-      if (!name.empty())
-        doc += "<library name=\"" + rsp::xml_escape(name) + "\" lm=\"" + hex_address(lm) +
-               "\" l_addr=\"" + hex_address(*l_addr) + "\" l_ld=\"" + hex_address(*l_ld) +
-               "\" lmid=\"" + hex_address(r_debug) + "\"/>";
-      prev = lm;
-      lm = *l_next;
-    }
+    append_chain(doc, r_debug, lm, prev, seen, read);
     if ((*version & 0xffffffff) < 2) break;
     auto next = read_word(read, r_debug + kRNext);
     r_debug = next ? *next : 0;

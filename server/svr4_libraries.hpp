@@ -17,7 +17,13 @@ using MemoryReader = std::function<long(std::uint64_t address, std::span<std::ui
 std::optional<std::uint64_t> dynamic_section_address(const std::string& executable_path,
                                                      std::string_view auxv);
 
-// The <library-list-svr4> document; empty list while r_debug is not set up yet.
-std::string svr4_library_list(std::uint64_t dynamic_address, const MemoryReader& read);
+// The <library-list-svr4> document; empty list while r_debug is not set up
+// yet; nullopt when the dynamic section has no DT_DEBUG entry.
+std::optional<std::string> svr4_library_list(std::uint64_t dynamic_address, const MemoryReader& read);
+
+// The part of one namespace's chain that gdb asks for with "start=…;prev=…"
+// (it found r_debug itself, e.g. when the dynamic linker was run directly).
+std::string svr4_library_list_from(std::uint64_t start, std::uint64_t prev, std::uint64_t lmid,
+                                   const MemoryReader& read);
 
 }  // namespace ustub
