@@ -26,6 +26,7 @@ std::string build_stop_reply(const StopReply& stop, bool multiprocess) {
     case StopReply::Kind::Signal:
       break;
   }
+  if (stop.bare_signal) return "S" + two_hex(stop.value);
   out = "T" + two_hex(stop.value);
   for (const auto& [regnum, value] : stop.registers) {
     out += number_to_hex(regnum);
@@ -33,10 +34,12 @@ std::string build_stop_reply(const StopReply& stop, bool multiprocess) {
     out += value;
     out += ';';
   }
-  out += "thread:";
-  out += multiprocess ? format_thread_id(stop.pid, stop.tid)
-                      : number_to_hex(static_cast<std::uint64_t>(stop.tid));
-  out += ';';
+  if (stop.with_thread) {
+    out += "thread:";
+    out += multiprocess ? format_thread_id(stop.pid, stop.tid)
+                        : number_to_hex(static_cast<std::uint64_t>(stop.tid));
+    out += ';';
+  }
   if (!stop.reason.empty()) {
     out += stop.reason;
     out += ":;";

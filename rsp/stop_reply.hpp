@@ -16,6 +16,10 @@ struct StopReply {
   // Expedited registers: remote register number and the value as target-order hex.
   std::vector<std::pair<unsigned, std::string>> registers;
   std::string reason;  // "swbreak", "hwbreak", … or empty
+  // gdbserver's --disable-packet testing switches: no "thread:" (Tthread), or
+  // a bare "Sxx" instead of a T packet (T).
+  bool with_thread = true;
+  bool bare_signal = false;
 };
 
 std::string build_stop_reply(const StopReply& stop, bool multiprocess);

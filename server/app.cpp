@@ -200,7 +200,7 @@ class Server {
           if (remote_debug_) debug_line("-> " + printable(bytes));
           if (transport_) transport_->write_all(bytes);
         },
-        std::move(hooks));
+        std::move(hooks), command_.disabled);
     read_more();
   }
 

@@ -29,6 +29,8 @@ std::string usage() {
          "  --remote-debug  print every packet\n"
          "  --debug         print engine events\n"
          "  --debug-file=FILE  write debug output to FILE instead of stderr\n"
+         "  --disable-packet=OPT1[,OPT2,...]  as gdbserver, to test gdb against a lesser stub:\n"
+         "                  vCont, T, Tthread, qC, qfThreadInfo, threads\n"
          "  --version, --help\n";
 }
 
@@ -93,6 +95,28 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
     else if (a == "--no-startup-with-shell") cl.startup_with_shell = false;
     else if (a == "--disable-randomization") cl.disable_randomization = true;
     else if (a == "--no-disable-randomization") cl.disable_randomization = false;
+    else if (a.rfind("--disable-packet=", 0) == 0) {
+      std::string list = a.substr(17);
+      std::size_t start = 0;
+      while (start <= list.size()) {
+        std::size_t comma = list.find(',', start);
+        std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        auto& d = cl.disabled;
+        if (name == "vCont") d.vcont = true;
+        else if (name == "Tthread") d.t_thread = true;
+        else if (name == "T") d.t_stop_reply = true;
+        else if (name == "qC") d.qc = true;
+        else if (name == "qfThreadInfo") d.qf_thread_info = true;
+        else if (name == "threads") d.vcont = d.t_thread = d.qc = d.qf_thread_info = true;
+        else {
+          result.error = "--disable-packet: don't know how to disable \"" + name +
+                         "\" (vCont, T, Tthread, qC, qfThreadInfo, threads)";
+          return result;
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
     else if (a == "--wrapper") {
       std::size_t end = i + 1;
       while (end < args.size() && args[end] != "--") ++end;

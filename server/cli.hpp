@@ -18,6 +18,16 @@ struct StdioEndpoint {};
 struct SerialEndpoint { std::string path; };
 using Endpoint = std::variant<TcpEndpoint, UnixEndpoint, StdioEndpoint, SerialEndpoint>;
 
+// gdbserver's --disable-packet=: switches gdb's testsuite uses to test gdb
+// against stubs that lack these packets.
+struct DisabledPackets {
+  bool vcont = false;
+  bool t_thread = false;        // "thread:" in stop replies
+  bool t_stop_reply = false;    // T stop replies at all: S instead
+  bool qc = false;
+  bool qf_thread_info = false;
+};
+
 struct CommandLine {
   Endpoint endpoint;
   bool once = false;
@@ -28,6 +38,7 @@ struct CommandLine {
   bool startup_with_shell = true;       // gdbserver's default: $SHELL -c "exec PROG ARGS"
   bool disable_randomization = true;    // gdbserver's default too
   std::vector<std::string> wrapper;     // --wrapper WRAPPER… --: runs PROG through it
+  DisabledPackets disabled;
   std::optional<pid_t> attach_pid;
   std::vector<std::string> program;  // argv of the program to launch (may be empty with --multi)
 };

@@ -43,8 +43,9 @@ std::string read_link(const std::string& path) {
 
 }  // namespace
 
-Session::Session(Engine& engine, std::function<void(std::string_view)> send, SessionHooks hooks)
-    : engine_(engine), send_(std::move(send)), hooks_(std::move(hooks)) {}
+Session::Session(Engine& engine, std::function<void(std::string_view)> send, SessionHooks hooks,
+                 DisabledPackets disabled)
+    : engine_(engine), send_(std::move(send)), hooks_(std::move(hooks)), disabled_(disabled) {}
 
 void Session::send_packet(std::string_view payload) {
   last_frame_ = rsp::frame(payload);
@@ -131,7 +132,10 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             if (auto e = need_process()) return e;
             return resume(q);
           },
-          [&](const r::VContQuery&) -> std::optional<std::string> { return "vCont;c;C;s;S;t"; },
+          [&](const r::VContQuery&) -> std::optional<std::string> {
+            if (disabled_.vcont) return "";
+            return "vCont;c;C;s;S;t";
+          },
           [&](const r::Breakpoint& q) -> std::optional<std::string> {
             if (auto e = need_process()) return e;
             return breakpoint(q);
@@ -139,6 +143,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           [&](const r::XferRead& q) -> std::optional<std::string> { return xfer(q); },
           [&](const r::SetThread& q) -> std::optional<std::string> { return set_thread(q); },
           [&](const r::CurrentThread&) -> std::optional<std::string> {
+            if (disabled_.qc) return "";
             if (!attached) return error_text("no process");
             return "QC" + thread_id(selected_thread(general_thread_));
           },
@@ -149,6 +154,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             return alive ? "OK" : error_text("no such thread");
           },
           [&](const r::ThreadInfoFirst&) -> std::optional<std::string> {
+            if (disabled_.qf_thread_info) return "";
             if (!attached) return "l";
             std::string out = "m";
             for (pid_t tid : engine_.thread_ids()) {
@@ -157,7 +163,10 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             }
             return out;
           },
-          [&](const r::ThreadInfoNext&) -> std::optional<std::string> { return "l"; },
+          [&](const r::ThreadInfoNext&) -> std::optional<std::string> {
+            if (disabled_.qf_thread_info) return "";
+            return "l";
+          },
           [&](const r::Attached& q) -> std::optional<std::string> {
             if (!attached || (q.pid && *q.pid != engine_.pid())) return error_text("no such process");
             return engine_.launched() ? "0" : "1";
@@ -272,6 +281,8 @@ std::string Session::stop_reply(const EngineStop& stop) {
       break;
     }
   }
+  reply.with_thread = !disabled_.t_thread;
+  reply.bare_signal = disabled_.t_stop_reply;
   return rsp::build_stop_reply(reply, multiprocess_);
 }
 

@@ -12,6 +12,7 @@
 
 #include "rsp/framing.hpp"
 #include "rsp/request.hpp"
+#include "server/cli.hpp"
 #include "server/engine.hpp"
 #include "server/host_io.hpp"
 
@@ -44,7 +45,8 @@ class Session {
   // process does not end it; only 'monitor exit' or the hang-up does.
   enum class Outcome { Open, Detached, Killed, ProcessExited, ExitRequested };
 
-  Session(Engine& engine, std::function<void(std::string_view)> send, SessionHooks hooks = {});
+  Session(Engine& engine, std::function<void(std::string_view)> send, SessionHooks hooks = {},
+          DisabledPackets disabled = {});
 
   void on_bytes(std::string_view bytes);
   // Wired to the engine's stop handler by whoever owns both.
@@ -79,6 +81,7 @@ class Session {
   Engine& engine_;
   std::function<void(std::string_view)> send_;
   SessionHooks hooks_;
+  DisabledPackets disabled_;
   bool extended_ = false;
   rsp::Decoder decoder_{kPacketSize};
   HostIo host_io_{kReplyDataLimit};

@@ -76,3 +76,15 @@ TEST_CASE("--wrapper takes everything up to --") {
   CHECK(parse_command_line({"--wrapper", "env", ":1", "p"}).error.find("closing --") != std::string::npos);
   CHECK(parse_command_line({"--wrapper", "--", ":1", "p"}).error.find("closing --") != std::string::npos);
 }
+
+TEST_CASE("--disable-packet= takes gdbserver's names") {
+  auto r = parse_command_line({"--disable-packet=T,qC", ":1", "p"});
+  REQUIRE(r.command);
+  CHECK(r.command->disabled.t_stop_reply);
+  CHECK(r.command->disabled.qc);
+  CHECK_FALSE(r.command->disabled.vcont);
+  auto all = parse_command_line({"--disable-packet=threads", ":1", "p"}).command->disabled;
+  CHECK((all.vcont && all.t_thread && all.qc && all.qf_thread_info && !all.t_stop_reply));
+  CHECK(parse_command_line({"--disable-packet=Z0", ":1", "p"}).error.find("don't know how to disable \"Z0\"") !=
+        std::string::npos);
+}

@@ -10,8 +10,10 @@ the testsuite's own verdicts and are only reported when they change.
 """
 import argparse
 import fnmatch
+import glob
 import os
 import re
+import subprocess
 import sys
 from collections import OrderedDict
 
@@ -97,6 +99,30 @@ def merge(args):
         for s, n in counts.items():
             if n:
                 f.write("# of %-24s%d\n" % (SUMMARY_LABELS[s], n))
+
+
+def times(args):
+    """Seconds spent per test file, from when each file's outputs/ directory
+    appeared within its shard (runtest keeps no clock). Slowest first."""
+    rows = []
+    for shard in args.shards:
+        outputs = os.path.join(shard, "outputs")
+        dirs = glob.glob(os.path.join(outputs, "gdb.*", "*"))
+        starts = []
+        if dirs:
+            # Birth times (statx); Python's os.stat has none on Linux.
+            born = subprocess.run(["stat", "--format=%W", *dirs], capture_output=True, text=True).stdout.split()
+            starts = [(float(b), os.path.relpath(d, outputs)) for b, d in zip(born, dirs)]
+        starts.sort()
+        end = os.stat(os.path.join(shard, "gdb.sum")).st_mtime if os.path.exists(os.path.join(shard, "gdb.sum")) else None
+        for i, (t, name) in enumerate(starts):
+            nxt = starts[i + 1][0] if i + 1 < len(starts) else end
+            if nxt:
+                rows.append((nxt - t, name + ".exp"))
+    rows.sort(reverse=True)
+    with open(args.out, "w") as f:
+        for secs, name in rows:
+            f.write("%7.1f %s\n" % (secs, name))
 
 
 def load_results(sums_dir, board):
@@ -271,6 +297,9 @@ def main():
     u.add_argument("--reasons", required=True)
     u.add_argument("--boards", required=True)
     u.add_argument("--sums", required=True, nargs="+")
+    t = sub.add_parser("times")
+    t.add_argument("--out", required=True)
+    t.add_argument("shards", nargs="*")
     k = sub.add_parser("compare")
     k.add_argument("--expectations", required=True)
     k.add_argument("--boards", required=True)
@@ -278,7 +307,7 @@ def main():
     k.add_argument("--crashes")
     k.add_argument("--only", nargs="*")
     args = p.parse_args()
-    return {"merge": merge, "counts": counts, "update": update, "compare": compare}[args.cmd](args) or 0
+    return {"merge": merge, "counts": counts, "update": update, "compare": compare, "times": times}[args.cmd](args) or 0
 
 
 if __name__ == "__main__":

@@ -60,6 +60,10 @@ TEST_CASE("stop replies: T with registers, thread and reason; W and X with the p
   stop.reason = "swbreak";
   CHECK(rsp::build_stop_reply(stop, true) == "T0510:0011223344556677;6:00;thread:p10.11;swbreak:;");
   CHECK(rsp::build_stop_reply(stop, false) == "T0510:0011223344556677;6:00;thread:11;swbreak:;");
+  stop.with_thread = false;  // --disable-packet=Tthread
+  CHECK(rsp::build_stop_reply(stop, false) == "T0510:0011223344556677;6:00;swbreak:;");
+  stop.bare_signal = true;  // --disable-packet=T
+  CHECK(rsp::build_stop_reply(stop, true) == "S05");
   rsp::StopReply exited{rsp::StopReply::Kind::Exited, 5, 0x10, 0x10, {}, {}};
   CHECK(rsp::build_stop_reply(exited, true) == "W05;process:10");
   rsp::StopReply killed{rsp::StopReply::Kind::Terminated, 11, 0x10, 0x10, {}, {}};
