@@ -156,7 +156,7 @@ class Server {
         [this](const auto& e) {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, TcpEndpoint>) {
-            listener_ = listen_tcp(io_, e.host, e.port);
+            listener_ = listen_tcp(io_, e);
           } else if constexpr (std::is_same_v<T, UnixEndpoint>) {
             listener_ = listen_unix(io_, e.path);
           } else if constexpr (std::is_same_v<T, StdioEndpoint>) {

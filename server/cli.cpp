@@ -45,7 +45,16 @@ std::optional<Endpoint> parse_endpoint(const std::string& comm, std::string& err
     return UnixEndpoint{path};
   }
   std::string spec = comm;
-  if (spec.rfind("tcp:", 0) == 0) spec = spec.substr(4);
+  // gdb's connection prefixes, as gdbserver takes them: the family counts, and
+  // ustub listens on TCP whatever the prefix says (so does gdbserver).
+  int family = 0;
+  for (auto [prefix, f] : {std::pair{"tcp:", 0}, {"udp:", 0}, {"tcp4:", 4}, {"udp4:", 4}, {"tcp6:", 6}, {"udp6:", 6}}) {
+    if (spec.rfind(prefix, 0) == 0) {
+      spec = spec.substr(std::string_view(prefix).size());
+      family = f;
+      break;
+    }
+  }
   auto colon = spec.rfind(':');
   if (colon != std::string::npos) {
     std::string host = spec.substr(0, colon);
@@ -58,7 +67,7 @@ std::optional<Endpoint> parse_endpoint(const std::string& comm, std::string& err
     }
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     if (host.empty()) host = "127.0.0.1";
-    return TcpEndpoint{host, static_cast<unsigned short>(port)};
+    return TcpEndpoint{host, static_cast<unsigned short>(port), family, comm};
   }
   if (comm.empty()) {
     error = "missing COMM";

@@ -12,6 +12,8 @@ namespace ustub {
 struct TcpEndpoint {
   std::string host;  // a bare ":PORT" means 127.0.0.1: we never listen on every interface unasked
   unsigned short port;
+  int family = 0;    // 4 or 6 from a tcp4:/tcp6:/udp4:/udp6: prefix; 0: either
+  std::string spec;  // as given, for messages
 };
 struct UnixEndpoint { std::string path; };
 struct StdioEndpoint {};

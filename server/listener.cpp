@@ -96,16 +96,22 @@ class UnixListener final : public Listener {
 
 }  // namespace
 
-std::unique_ptr<Listener> listen_tcp(asio::io_context& io, const std::string& host, unsigned short port) {
+std::unique_ptr<Listener> listen_tcp(asio::io_context& io, const TcpEndpoint& where) {
   std::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
+  auto address = asio::ip::make_address(where.host, ec);
   if (ec) {
     asio::ip::tcp::resolver resolver(io);
-    auto results = resolver.resolve(host, std::to_string(port), ec);
-    if (ec || results.empty()) throw ListenError("Can't bind address: cannot resolve host " + host + ".");
+    auto port = std::to_string(where.port);
+    auto results = where.family == 4   ? resolver.resolve(asio::ip::tcp::v4(), where.host, port, ec)
+                   : where.family == 6 ? resolver.resolve(asio::ip::tcp::v6(), where.host, port, ec)
+                                       : resolver.resolve(where.host, port, ec);
+    // gdbserver's wording, which gdb's testsuite waits for.
+    if (ec || results.empty())
+      throw ListenError("ustub: " + where.spec + ": cannot resolve name: " +
+                        (ec ? ec.message() : std::string("no address")));
     return std::make_unique<TcpListener>(io, results.begin()->endpoint());
   }
-  return std::make_unique<TcpListener>(io, asio::ip::tcp::endpoint(address, port));
+  return std::make_unique<TcpListener>(io, asio::ip::tcp::endpoint(address, where.port));
 }
 
 std::unique_ptr<Listener> listen_unix(asio::io_context& io, const std::string& path) {

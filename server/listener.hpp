@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "server/cli.hpp"
 #include "server/transport.hpp"
 
 namespace ustub {
@@ -24,7 +25,7 @@ struct ListenError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::unique_ptr<Listener> listen_tcp(asio::io_context& io, const std::string& host, unsigned short port);
+std::unique_ptr<Listener> listen_tcp(asio::io_context& io, const TcpEndpoint& where);
 std::unique_ptr<Listener> listen_unix(asio::io_context& io, const std::string& path);
 
 }  // namespace ustub

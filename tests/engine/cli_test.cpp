@@ -88,3 +88,18 @@ TEST_CASE("--disable-packet= takes gdbserver's names") {
   CHECK(parse_command_line({"--disable-packet=Z0", ":1", "p"}).error.find("don't know how to disable \"Z0\"") !=
         std::string::npos);
 }
+
+TEST_CASE("gdb's connection prefixes: the family counts, the transport stays TCP") {
+  auto v6 = std::get<TcpEndpoint>(parse_command_line({"tcp6:[::1]:2345", "p"}).command->endpoint);
+  CHECK(v6.host == "::1");
+  CHECK(v6.family == 6);
+  CHECK(v6.spec == "tcp6:[::1]:2345");
+  auto bare6 = std::get<TcpEndpoint>(parse_command_line({"tcp6:::1:2345", "p"}).command->endpoint);
+  CHECK(bare6.host == "::1");
+  CHECK(bare6.port == 2345);
+  auto v4 = std::get<TcpEndpoint>(parse_command_line({"udp4:127.0.0.1:9", "p"}).command->endpoint);
+  CHECK(v4.host == "127.0.0.1");
+  CHECK(v4.family == 4);
+  // An unknown prefix is part of the host name, which then does not resolve (as in gdbserver).
+  CHECK(std::get<TcpEndpoint>(parse_command_line({"tcp8:123:9", "p"}).command->endpoint).host == "tcp8:123");
+}
