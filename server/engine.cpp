@@ -4,6 +4,7 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace ustub {
@@ -102,9 +103,23 @@ long Engine::write_memory(std::uint64_t address, std::span<const std::uint8_t> i
   return ops_->write_memory(pid_, address, data);
 }
 
+// Whether our breakpoint instruction is still in memory at `address`. It is
+// not when the code under it was unmapped and something new mapped there (a
+// library dlclose'd and another dlopen'ed at the same address): gdb forgets
+// breakpoints of an unloaded library without removing them.
+bool Engine::breakpoint_still_planted(std::uint64_t address) {
+  auto instruction = arch_->breakpoint_instruction();
+  std::vector<std::uint8_t> now(instruction.size());
+  long n = ops_->read_memory(pid_, address, now);
+  return n == static_cast<long>(now.size()) && std::equal(now.begin(), now.end(), instruction.begin());
+}
+
 int Engine::insert_breakpoint(std::uint64_t address) {
   if (!pid_) return ESRCH;
-  if (breakpoints_.contains(address)) return 0;  // gdb may insert twice; once is enough
+  if (breakpoints_.contains(address)) {
+    if (breakpoint_still_planted(address)) return 0;  // gdb may insert twice; once is enough
+    breakpoints_.remove(address);  // stale: plant it afresh over the new code
+  }
   auto instruction = arch_->breakpoint_instruction();
   std::vector<std::uint8_t> original(instruction.size());
   long n = ops_->read_memory(pid_, address, original);
@@ -117,8 +132,11 @@ int Engine::insert_breakpoint(std::uint64_t address) {
 
 int Engine::remove_breakpoint(std::uint64_t address) {
   if (!pid_) return ESRCH;
+  if (!breakpoints_.contains(address)) return 0;  // already gone: removing is idempotent for gdb
+  bool planted = breakpoint_still_planted(address);
   auto original = breakpoints_.remove(address);
-  if (!original) return 0;  // already gone: removing is idempotent for gdb
+  // Stale (the code under it was replaced): the bytes there now are not ours to restore.
+  if (!planted) return 0;
   // A thread stepping off this breakpoint will find it gone and not re-plant it.
   long n = ops_->write_memory(pid_, address, *original);
   return n == static_cast<long>(original->size()) ? 0 : (n < 0 ? static_cast<int>(-n) : EIO);

@@ -91,6 +91,7 @@ class Engine {
   void process_gone(const EngineStop& stop);
   EngineStop decode_trap(Thread& t, const TrapInfo& trap);
   void remove_all_breakpoints();
+  bool breakpoint_still_planted(std::uint64_t address);
   void reset();
 
   const arch::Arch* arch_;

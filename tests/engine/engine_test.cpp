@@ -106,6 +106,20 @@ TEST_CASE("resuming at an inserted breakpoint runs into it: gdb steps over its o
   CHECK(f.engine.pc(Fixture::kPid) == 0x1000);
 }
 
+TEST_CASE("a breakpoint whose code was replaced (library unloaded, another loaded there) is planted afresh") {
+  Fixture f;
+  REQUIRE(f.engine.insert_breakpoint(0x1004) == 0);
+  f.ops.memory[0x1004] = 0x55;  // dlclose + dlopen: new code, no int3, gdb never said z0
+  REQUIRE(f.engine.insert_breakpoint(0x1004) == 0);
+  CHECK(f.ops.memory[0x1004] == 0xcc);
+  f.ops.memory[0x1004] = 0x66;  // replaced again: removing must not write the old 0x55 back
+  REQUIRE(f.engine.remove_breakpoint(0x1004) == 0);
+  CHECK(f.ops.memory[0x1004] == 0x66);
+  REQUIRE(f.engine.insert_breakpoint(0x1004) == 0);
+  REQUIRE(f.engine.remove_breakpoint(0x1004) == 0);
+  CHECK(f.ops.memory[0x1004] == 0x66);  // the original under a live breakpoint comes back
+}
+
 TEST_CASE("a breakpoint that is not ours is a plain SIGTRAP") {
   Fixture f;
   f.continue_all();
