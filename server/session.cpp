@@ -1,5 +1,6 @@
 #include "server/session.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -64,6 +65,7 @@ void Session::on_bytes(std::string_view bytes) {
         break;
       case rsp::InboundEvent::Kind::Interrupt:
         if (waiting_for_stop_) engine_.interrupt();
+        else if (engine_.has_process()) interrupt_pending_ = true;  // raced a stop reply
         break;
       case rsp::InboundEvent::Kind::BadChecksum:
         if (!no_ack_) send_("-");
@@ -374,6 +376,14 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
     }
   }
   if (plan.empty()) return error_text("nothing to resume");
+  if (interrupt_pending_) {
+    // A Ctrl-C that arrived while gdb had not resumed yet: it stops this
+    // resume before it starts, as the SIGINT gdbserver would have queued.
+    interrupt_pending_ = false;
+    EngineStop stop{EngineStop::Kind::Signal, plan.front().tid, SIGINT};
+    general_thread_ = {rsp::ThreadId::kAll, stop.tid};
+    return stop_reply(stop);
+  }
   waiting_for_stop_ = true;
   engine_.resume(plan);
   return std::nullopt;

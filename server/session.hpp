@@ -88,6 +88,7 @@ class Session {
   bool no_ack_ = false;
   bool multiprocess_ = false;
   bool waiting_for_stop_ = false;
+  bool interrupt_pending_ = false;  // 0x03 that came between a stop reply and the next resume
   std::string last_frame_;  // for retransmission on '-'
   rsp::ThreadId general_thread_{rsp::ThreadId::kAll, rsp::ThreadId::kAny};
   rsp::ThreadId continue_thread_{rsp::ThreadId::kAll, rsp::ThreadId::kAll};

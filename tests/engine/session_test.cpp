@@ -81,11 +81,17 @@ TEST_CASE("a resume is answered only when the stop arrives, with expedited regis
   CHECK(h.reply() == "T02" "6:0000000000000000;7:0000000000000000;10:3412000000000000;thread:p100.100;");
 }
 
-TEST_CASE("0x03 while nothing runs is ignored") {
+TEST_CASE("0x03 between two resumes is not lost: the next resume stops at once with SIGINT") {
+  // gdb single-steps (a software watchpoint) and the user hits Ctrl-C between
+  // two steps; gdbserver queues a real SIGINT for that case.
   Harness h;
   h.session.on_bytes("\x03");
   CHECK(h.ops.log.empty());
   CHECK(h.sent.empty());
+  CHECK(h.request("vCont;s:100").rfind("T02", 0) == 0);
+  CHECK(h.ops.log.empty());  // nothing was resumed
+  h.packet("vCont;s:100");   // and the one after that runs normally
+  CHECK(h.ops.log.back() == "step 256 sig 0");
 }
 
 TEST_CASE("memory replies are capped, and gdb gets the rest by asking again") {

@@ -37,24 +37,50 @@ def normalise(name):
 
 
 def parse_sum(path):
-    """Returns OrderedDict exp-file -> list of (status, name) in file order."""
+    """Returns OrderedDict exp-file -> list of (status, name) in file order.
+
+    A tcl error prints "tcl error sourcing X" and then a block of detail
+    lines, sometimes under the next file's "Running" line: it counts once,
+    for X."""
     sections = OrderedDict()
     current = None
+    errors = []
+
+    def flush_errors():
+        # One ERROR per block: its first line says what went wrong ("tcl error
+        # sourcing X", "Timeout waiting for gdbserver response"); the rest is
+        # the tcl stack. A block that starts with stack lines is the rest of
+        # one printed after the next "Running" line.
+        first = errors[0] if errors else None
+        del errors[:]
+        if first is None or re.match(r"^(-+|tcl error info:|tcl error code |in testcase )", first):
+            return
+        m = re.search(r"sourcing (gdb\.[^/ ]+/[^/ ]+\.exp)", first)
+        owner = m.group(1) if m else current
+        if owner is not None:
+            sections.setdefault(owner, []).append(("ERROR", "%s: %s" % (owner, first)))
+
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
-            m = RUNNING_RE.match(line)
-            if m:
-                current = m.group(1)
+            m = RESULT_RE.match(line)
+            if m and m.group(1) == "ERROR":
+                # Merged files carry a "gdb.x/y.exp: " prefix already.
+                errors.append(re.sub(r"^gdb\.[^/ ]+/[^/ ]+\.exp: ", "", normalise(m.group(2).strip())))
+                continue
+            flush_errors()
+            m2 = RUNNING_RE.match(line)
+            if m2:
+                current = m2.group(1)
                 sections.setdefault(current, [])
                 continue
-            m = RESULT_RE.match(line)
             if not m or current is None:
                 continue
             status, name = m.group(1), normalise(m.group(2).strip())
             if not name.startswith(current + ":") and not name.startswith(current + " "):
                 name = "%s: %s" % (current, name)
             sections[current].append((status, name))
+    flush_errors()
     return sections
 
 
@@ -136,8 +162,15 @@ def counts_line(results):
 
 
 def counts(args):
+    wanted = None
+    if args.list:
+        with open(args.list) as f:
+            wanted = {l.split("#")[0].strip() for l in f} - {""}
     for board in args.boards.split():
-        print("gdb-testsuite: %s: %s" % (board, counts_line(load_results(args.sums, board))))
+        results = load_results(args.sums, board)
+        if wanted is not None:
+            results = OrderedDict((n, s) for n, s in results.items() if exp_file_of(n) in wanted)
+        print("gdb-testsuite: %s: %s" % (board, counts_line(results)))
 
 
 def load_expectations(path):
@@ -267,6 +300,11 @@ def compare(args):
                 notes.append("now passes (was %s: %s): %s" % (want, reason, where))
             elif want is not None and got != want and want != "PASS":
                 notes.append("%s -> %s: %s" % (want, got, where))
+    if args.leftovers and os.path.exists(args.leftovers):
+        with open(args.leftovers) as f:
+            for line in f:
+                if line.strip():
+                    failures.append(line.strip())
     if args.crashes and os.path.exists(args.crashes):
         with open(args.crashes) as f:
             for line in f:
@@ -292,6 +330,7 @@ def main():
     c = sub.add_parser("counts")
     c.add_argument("--boards", required=True)
     c.add_argument("--sums", required=True)
+    c.add_argument("--list", help="count only the files in this tests.list")
     u = sub.add_parser("update")
     u.add_argument("--expectations", required=True)
     u.add_argument("--reasons", required=True)
@@ -305,6 +344,7 @@ def main():
     k.add_argument("--boards", required=True)
     k.add_argument("--sums", required=True)
     k.add_argument("--crashes")
+    k.add_argument("--leftovers")
     k.add_argument("--only", nargs="*")
     args = p.parse_args()
     return {"merge": merge, "counts": counts, "update": update, "compare": compare, "times": times}[args.cmd](args) or 0
