@@ -191,7 +191,7 @@ class Server {
     hooks.attach = [this](pid_t pid) { return attach(pid); };
     hooks.detached = [this](pid_t pid, bool launched) {
       say("Detaching from process " + std::to_string(pid));
-      if (launched) detached_child_ = pid;
+      last_detached_launched_ = launched ? pid : 0;
     };
     hooks.set_debug = [this](bool remote, bool on) { (remote ? remote_debug_ : debug_) = on; };
     session_ = std::make_unique<Session>(
@@ -226,6 +226,11 @@ class Server {
       case Session::Outcome::Open:
         return false;
       case Session::Outcome::Detached:
+        // Plain remote only (gdbserver's join_inferior): the program we
+        // started is waited for before we exit. In extended mode gdb may
+        // detach from long-running programs; ustub does not wait for them.
+        detached_child_ = last_detached_launched_;
+        [[fallthrough]];
       case Session::Outcome::Killed:
       case Session::Outcome::ProcessExited:
         // Plain remote: the connection is about that process alone.
@@ -349,6 +354,7 @@ class Server {
   std::array<char, 65536> buffer_{};
   pid_t inferior_pid_ = 0;
   pid_t detached_child_ = 0;
+  pid_t last_detached_launched_ = 0;
   unsigned connection_id_ = 0;
   int exit_status_ = 0;
 };
