@@ -64,8 +64,7 @@ void Session::on_bytes(std::string_view bytes) {
         if (!no_ack_ && !last_frame_.empty()) send_(last_frame_);
         break;
       case rsp::InboundEvent::Kind::Interrupt:
-        if (waiting_for_stop_) engine_.interrupt();
-        else if (engine_.has_process()) interrupt_pending_ = true;  // raced a stop reply
+        request_interrupt();
         break;
       case rsp::InboundEvent::Kind::BadChecksum:
         if (!no_ack_) send_("-");
@@ -195,7 +194,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           },
           [&](const r::Symbol&) -> std::optional<std::string> { return "OK"; },
           [&](const r::CtrlC&) -> std::optional<std::string> {
-            if (waiting_for_stop_) engine_.interrupt();
+            request_interrupt();
             return "OK";
           },
           [&](const r::FileOpen& q) -> std::optional<std::string> { return host_io_.open(q); },
@@ -288,8 +287,21 @@ std::string Session::stop_reply(const EngineStop& stop) {
   return rsp::build_stop_reply(reply, multiprocess_);
 }
 
+// gdb's Ctrl-C must stop the program once, whatever races it: gdbserver sends
+// a real SIGINT, which waits in the kernel. We stop threads without a signal
+// (PTRACE_INTERRUPT), so the interrupt is remembered until a SIGINT stop has
+// been reported: when another event (a step's end, a breakpoint) wins the
+// race, or the Ctrl-C comes between a stop reply and the next resume, the
+// next resume reports SIGINT at once instead of running.
+void Session::request_interrupt() {
+  if (!engine_.has_process()) return;
+  interrupt_pending_ = true;
+  if (waiting_for_stop_) engine_.interrupt();
+}
+
 void Session::on_engine_stop(const EngineStop& stop) {
   if (stop.kind != EngineStop::Kind::Signal && !extended_) outcome_ = Outcome::ProcessExited;
+  if (stop.kind != EngineStop::Kind::Signal || stop.host_signal == SIGINT) interrupt_pending_ = false;
   if (!waiting_for_stop_) return;
   waiting_for_stop_ = false;
   general_thread_ = {rsp::ThreadId::kAll, stop.tid};

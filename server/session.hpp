@@ -77,6 +77,7 @@ class Session {
   std::string run(const rsp::req::Run& r);
   std::string attach(const rsp::req::AttachTo& r);
   void console_output(std::string_view text);
+  void request_interrupt();
 
   Engine& engine_;
   std::function<void(std::string_view)> send_;
@@ -88,7 +89,7 @@ class Session {
   bool no_ack_ = false;
   bool multiprocess_ = false;
   bool waiting_for_stop_ = false;
-  bool interrupt_pending_ = false;  // 0x03 that came between a stop reply and the next resume
+  bool interrupt_pending_ = false;  // a Ctrl-C not yet answered by a SIGINT stop
   std::string last_frame_;  // for retransmission on '-'
   rsp::ThreadId general_thread_{rsp::ThreadId::kAll, rsp::ThreadId::kAny};
   rsp::ThreadId continue_thread_{rsp::ThreadId::kAll, rsp::ThreadId::kAll};

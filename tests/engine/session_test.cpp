@@ -186,3 +186,16 @@ TEST_CASE("vRun starts a process through the server and answers with its first s
   CHECK(reply.rfind("T05", 0) == 0);
   CHECK(reply.find("thread:p200.200;") != std::string::npos);
 }
+
+TEST_CASE("a Ctrl-C that loses the race to a step's end is reported on the next resume") {
+  Harness h;
+  h.packet("vCont;s:100");
+  h.session.on_bytes("\x03");  // PTRACE_INTERRUPT goes out, but the step ends first
+  CHECK(h.ops.log.back() == "interrupt 256");
+  h.ops.traps[Harness::kPid] = {SIGTRAP, 2};  // TRAP_TRACE
+  h.engine.handle_wait({Harness::kPid, ustub::testing::stopped_status(SIGTRAP)});
+  CHECK(h.reply().rfind("T05", 0) == 0);
+  CHECK(h.request("vCont;s:100").rfind("T02", 0) == 0);  // the Ctrl-C, not another step
+  h.packet("vCont;c");  // answered once: the program runs again
+  CHECK(h.ops.log.back() == "cont 256 sig 0");
+}
