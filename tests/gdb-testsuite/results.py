@@ -239,7 +239,7 @@ def update(args):
             if not runs:
                 # A board not run this time keeps its lines.
                 runs = [OrderedDict((n, s) for n, (s, _) in old[board].items())]
-            names = list(runs[0]) + [n for r in runs[1:] for n in r if n not in runs[0]]
+            names = list(OrderedDict.fromkeys(n for r in runs for n in r))
             f.write("\n[%s]\n" % board)
             for name in names:
                 seen = {r.get(name) for r in runs}
