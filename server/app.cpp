@@ -33,7 +33,8 @@ void say(const std::string& line) {
 std::string printable(std::string_view bytes) {
   std::string out;
   for (unsigned char c : bytes) {
-    if (c >= 0x20 && c < 0x7f) out.push_back(static_cast<char>(c));
+    // A backslash is escaped too, so the log can be turned back into bytes.
+    if (c >= 0x20 && c < 0x7f && c != '\\') out.push_back(static_cast<char>(c));
     else {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
