@@ -170,6 +170,7 @@ class Server {
         },
         command_.endpoint);
     if (listener_) {
+      if (auto warning = listener_->exposure_warning(); !warning.empty()) say(warning);
       say(listener_->listening_message());
       accept();
     }

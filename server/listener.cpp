@@ -1,5 +1,7 @@
 #include "server/listener.hpp"
 
+#include <pwd.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +41,15 @@ class TcpListener final : public Listener {
   std::string listening_message() const override {
     std::error_code ignored;
     return "Listening on port " + std::to_string(acceptor_.local_endpoint(ignored).port());
+  }
+  std::string exposure_warning() const override {
+    std::error_code ignored;
+    auto local = acceptor_.local_endpoint(ignored);
+    if (ignored || local.address().is_loopback()) return "";
+    const passwd* pw = ::getpwuid(::geteuid());
+    std::string who = pw ? pw->pw_name : "uid " + std::to_string(::geteuid());
+    return "ustub: warning: listening on " + local.address().to_string() + ": anyone who can reach port " +
+           std::to_string(local.port()) + " can run code as " + who + " (a bare :PORT listens on 127.0.0.1 only)";
   }
 
  private:

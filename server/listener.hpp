@@ -18,6 +18,8 @@ class Listener {
   virtual void close() = 0;
   // What gdbserver prints once it listens, e.g. "Listening on port 2345".
   virtual std::string listening_message() const = 0;
+  // Non-empty when others can reach this listener: said once, at start.
+  virtual std::string exposure_warning() const { return ""; }
 };
 
 // Throws ListenError with gdbserver's wording ("Can't bind address: …").

@@ -69,8 +69,10 @@ def bare_port_listens_on_loopback_only(env):
     check(listening_address(u.port()) == "127.0.0.1", "a bare :PORT must bind 127.0.0.1 only")
     u.stop()
     check(wait_until(lambda: not alive(pid)), "the launched program must die with ustub")
+    expect_not(u.output, r"warning", "no warning on loopback")
     v = Ustub(env, "0.0.0.0:0", "./spin")
     check(listening_address(v.port()) == "0.0.0.0", "0.0.0.0:PORT asks for every interface")
+    expect(v.output, r"^ustub: warning: listening on 0\.0\.0\.0: anyone who can reach port \d+ can run code as \S+")
     v.stop()
 
 
