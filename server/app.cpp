@@ -75,6 +75,13 @@ class Server {
     signals_ = std::make_unique<SignalWatch>(io_, stdio ? watched_without_int : watched_with_int,
                                              [this](int signo) { on_signal(signo); });
 
+    // Refused before anything starts: a bad endpoint changes nothing.
+    if (auto* unix_endpoint = std::get_if<UnixEndpoint>(&command_.endpoint)) {
+      if (std::string problem = socket_directory_problem(unix_endpoint->path); !problem.empty()) {
+        say(problem);
+        return 1;
+      }
+    }
     if (!start_inferior()) return 1;
     engine_.set_stop_handler([this](const EngineStop& stop) { on_stop(stop); });
 
@@ -200,9 +207,13 @@ class Server {
         engine_,
         [this](std::string_view bytes) {
           if (remote_debug_) debug_line("-> " + printable(bytes));
-          if (transport_) transport_->write_all(bytes);
+          if (transport_) transport_->send(bytes);
         },
         std::move(hooks), command_.disabled);
+    transport_->on_write_failure([this](const std::string& why) {
+      say("ustub: gdb connection: " + why + "; dropping it");
+      end_connection();
+    });
     read_more();
   }
 

@@ -11,7 +11,6 @@ namespace ustub {
 
 namespace {
 constexpr int kTrapBreakpoint = 1;  // TRAP_BRKPT
-constexpr int kTrapTrace = 2;       // TRAP_TRACE
 constexpr int kSiKernel = 0x80;     // SI_KERNEL: x86 int3
 }  // namespace
 

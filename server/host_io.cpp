@@ -33,6 +33,11 @@ std::string mount_namespace(const std::string& proc_dir) {
 
 }  // namespace
 
+HostIo::HostIo(std::size_t max_transfer, std::string root) : max_transfer_(max_transfer), root_(std::move(root)) {
+  int error = 0;
+  paths_ = ConfinedPaths::at(root_, &error);
+}
+
 HostIo::~HostIo() { close_all(); }
 
 int HostIo::to_fileio_errno(int e) {
@@ -75,18 +80,14 @@ int HostIo::to_host_open_flags(std::uint64_t f) {
   return flags | O_CLOEXEC;
 }
 
-std::string HostIo::resolve(const std::string& path) const {
-  return root_prefix_.empty() || path.empty() || path[0] != '/' ? path : root_prefix_ + path;
-}
-
 int HostIo::host_fd(std::int64_t fd) const {
   auto it = fds_.find(fd);
   return it == fds_.end() ? -1 : it->second;
 }
 
 std::string HostIo::open(const rsp::req::FileOpen& r) {
-  int fd = ::open(resolve(r.path).c_str(), to_host_open_flags(r.flags), static_cast<mode_t>(r.mode & 0777));
-  if (fd < 0) return error_reply(errno);
+  int fd = paths_.open(r.path, to_host_open_flags(r.flags), static_cast<mode_t>(r.mode & 0777));
+  if (fd < 0) return error_reply(-fd);
   fds_[fd] = fd;
   return ok_reply(static_cast<std::uint64_t>(fd));
 }
@@ -142,33 +143,45 @@ std::string HostIo::fstat(const rsp::req::FileFstat& r) {
 }
 
 std::string HostIo::unlink(const rsp::req::FileUnlink& r) {
-  if (::unlink(resolve(r.path).c_str()) != 0) return error_reply(errno);
+  if (int e = paths_.unlink(r.path); e < 0) return error_reply(-e);
   return ok_reply(0);
 }
 
 std::string HostIo::readlink(const rsp::req::FileReadlink& r) {
   char buf[PATH_MAX];
-  ssize_t n = ::readlink(resolve(r.path).c_str(), buf, sizeof buf);
-  if (n < 0) return error_reply(errno);
+  long n = paths_.readlink(r.path, buf, sizeof buf);
+  if (n < 0) return error_reply(static_cast<int>(-n));
   return ok_reply(static_cast<std::uint64_t>(n)) + ";" +
          rsp::escape_binary(std::string_view(buf, static_cast<std::size_t>(n)));
 }
 
 std::string HostIo::setfs(const rsp::req::FileSetFs& r) {
-  root_prefix_.clear();
-  if (r.pid == 0) return ok_reply(0);
+  int error = 0;
+  if (r.pid == 0) {
+    paths_ = ConfinedPaths::at(root_, &error);
+    return error ? error_reply(error) : ok_reply(0);
+  }
+  if (root_ != "/") return error_reply(EPERM);
   std::string proc_dir = "/proc/" + std::to_string(r.pid);
+  struct stat st {};
+  if (::stat(proc_dir.c_str(), &st) != 0) return error_reply(errno);
+  // Never read files as another user's process sees them.
+  if (st.st_uid != ::geteuid() && ::geteuid() != 0) return error_reply(EACCES);
   std::string theirs = mount_namespace(proc_dir);
-  if (theirs.empty()) return error_reply(ESRCH == errno ? ESRCH : ENOENT);
-  // Only a process in another mount namespace needs its root prefixed.
-  if (theirs != mount_namespace("/proc/self")) root_prefix_ = proc_dir + "/root";
+  if (theirs.empty()) return error_reply(ENOENT);
+  // Only a process in another mount namespace needs its own root.
+  ConfinedPaths theirs_root = theirs == mount_namespace("/proc/self") ? ConfinedPaths::at(root_, &error)
+                                                                      : ConfinedPaths::under_proc_root(r.pid, &error);
+  if (error) return error_reply(error);
+  paths_ = std::move(theirs_root);
   return ok_reply(0);
 }
 
 void HostIo::close_all() {
   for (auto& [_, fd] : fds_) ::close(fd);
   fds_.clear();
-  root_prefix_.clear();
+  int error = 0;
+  paths_ = ConfinedPaths::at(root_, &error);
 }
 
 }  // namespace ustub

@@ -6,12 +6,15 @@
 #include <string>
 
 #include "rsp/request.hpp"
+#include "server/confined_path.hpp"
 
 namespace ustub {
 
 class HostIo {
  public:
-  explicit HostIo(std::size_t max_transfer) : max_transfer_(max_transfer) {}
+  // root: what absolute paths mean; a directory other than "/" confines gdb
+  // to it (tests, fuzzing) and turns vFile:setfs off.
+  explicit HostIo(std::size_t max_transfer, std::string root = "/");
   ~HostIo();
   HostIo(const HostIo&) = delete;
   HostIo& operator=(const HostIo&) = delete;
@@ -30,12 +33,12 @@ class HostIo {
   static int to_host_open_flags(std::uint64_t fileio_flags);
 
  private:
-  std::string resolve(const std::string& path) const;
   int host_fd(std::int64_t fd) const;
 
   std::size_t max_transfer_;
   std::map<std::int64_t, int> fds_;  // gdb's fd -> ours (the same number, but only ones gdb opened)
-  std::string root_prefix_;          // "/proc/PID/root" when setfs names another mount namespace
+  std::string root_;
+  ConfinedPaths paths_;  // under root_, or /proc/PID/root after setfs to another mount namespace
 };
 
 }  // namespace ustub

@@ -202,8 +202,11 @@ Launched launch_program(const LaunchOptions& options) {
   int status = 0;
   if (::waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status))
     return fail("cannot run " + program + ": the child did not start");
-  if (ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(kLaunchOptions)) != 0)
-    return fail("cannot trace " + program + ": " + std::strerror(errno));
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(kLaunchOptions)) != 0) {
+    int e = errno;
+    std::string why = e == EPERM ? describe_ptrace_denied(gather_attach_facts(pid)) : "";
+    return fail("cannot trace " + program + ": " + std::strerror(e) + (why.empty() ? "" : " — " + why));
+  }
   ::kill(pid, SIGCONT);
   // Let it run to its exec; the SIGCONT and group-stop notifications on the way are ours.
   while (true) {
@@ -275,6 +278,7 @@ AttachFacts gather_attach_facts(pid_t pid) {
   facts.our_uid = static_cast<long>(::geteuid());
   std::ifstream scope_file("/proc/sys/kernel/yama/ptrace_scope");
   if (!(scope_file >> facts.ptrace_scope)) facts.ptrace_scope = -1;
+  facts.our_seccomp = std::atoi(read_status_field(::getpid(), "Seccomp").c_str());
   return facts;
 }
 
@@ -289,12 +293,25 @@ std::string describe_attach_failure(pid_t pid, int error, const AttachFacts& fac
   if (facts.owner_uid >= 0 && facts.owner_uid != facts.our_uid)
     return head + "Operation not permitted — the process belongs to another user (uid " +
            std::to_string(facts.owner_uid) + "); ustub can only debug your own processes";
+  if (std::string denied = describe_ptrace_denied(facts); !denied.empty())
+    return head + "Operation not permitted — " + denied;
   if (facts.ptrace_scope >= 1)
     return head + "Operation not permitted — kernel.yama.ptrace_scope is " + std::to_string(facts.ptrace_scope) +
            " (/proc/sys/kernel/yama/ptrace_scope), which forbids attaching to a process that is not "
            "your child; start the program under ustub instead, or set it to 0 (sysctl "
            "kernel.yama.ptrace_scope=0)";
   return head + "Operation not permitted — the process may be set-uid or not dumpable";
+}
+
+std::string describe_ptrace_denied(const AttachFacts& facts) {
+  if (facts.ptrace_scope == 3)
+    return "kernel.yama.ptrace_scope is 3 (/proc/sys/kernel/yama/ptrace_scope), which forbids ptrace "
+           "altogether until reboot; no debugger can work on this machine";
+  if (facts.our_seccomp == 2)
+    return "ustub runs under a seccomp filter (Seccomp: 2 in /proc/self/status), as inside a container, "
+           "and the filter may refuse ptrace; allow it in the container's seccomp profile "
+           "(e.g. docker --cap-add=SYS_PTRACE)";
+  return "";
 }
 
 }  // namespace ustub

@@ -52,11 +52,15 @@ struct AttachFacts {
   long owner_uid = -1;       // real uid of the process (-1: unknown)
   long our_uid = 0;
   int ptrace_scope = -1;     // kernel.yama.ptrace_scope (-1: no Yama)
+  int our_seccomp = 0;       // "Seccomp:" of ustub itself: 2 = a filter (containers)
 };
 AttachFacts gather_attach_facts(pid_t pid);
 
 // Why attaching to `pid` failed with `error` (an errno), in one line: names the
 // tracer, the owner or kernel.yama.ptrace_scope when one of them is the cause.
 std::string describe_attach_failure(pid_t pid, int error, const AttachFacts& facts);
+// Why ptrace is refused even on our own child (EPERM from PTRACE_SEIZE after
+// fork): Yama's scope 3 or a seccomp filter. "" when neither applies.
+std::string describe_ptrace_denied(const AttachFacts& facts);
 
 }  // namespace ustub

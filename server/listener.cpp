@@ -3,6 +3,9 @@
 #include <pwd.h>
 
 #include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <unistd.h>
 
 namespace ustub {
@@ -59,6 +62,7 @@ class TcpListener final : public Listener {
 class UnixListener final : public Listener {
  public:
   UnixListener(asio::io_context& io, std::string path) : acceptor_(io), path_(std::move(path)) {
+    if (std::string problem = socket_directory_problem(path_); !problem.empty()) throw ListenError(problem);
     std::error_code ec;
     remove_stale_socket();
     acceptor_.open(asio::local::stream_protocol(), ec);
@@ -106,6 +110,24 @@ class UnixListener final : public Listener {
 };
 
 }  // namespace
+
+std::string unsafe_socket_directory(mode_t mode, uid_t owner, uid_t me) {
+  if (owner != me && owner != 0) return "belongs to uid " + std::to_string(owner);
+  if (mode & S_IWOTH) return "other users can write";
+  if (mode & S_IWGRP) return "its group can write";
+  return "";
+}
+
+std::string socket_directory_problem(const std::string& socket_path) {
+  std::size_t slash = socket_path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : socket_path.substr(0, slash);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return "ustub: unix:" + socket_path + ": " + dir + ": " + std::strerror(errno);
+  std::string problem = unsafe_socket_directory(st.st_mode, st.st_uid, ::geteuid());
+  if (problem.empty()) return "";
+  return "ustub: unix:" + socket_path + ": refusing a socket in " + dir + ", which " + problem +
+         "; use a directory only you can write, such as $XDG_RUNTIME_DIR";
+}
 
 std::unique_ptr<Listener> listen_tcp(asio::io_context& io, const TcpEndpoint& where) {
   std::error_code ec;

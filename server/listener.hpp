@@ -1,5 +1,7 @@
 #pragma once
 // Where gdb connects: a TCP port or a Unix socket. One connection at a time.
+#include <sys/types.h>
+
 #include <asio.hpp>
 #include <functional>
 #include <memory>
@@ -28,6 +30,12 @@ struct ListenError : std::runtime_error {
 };
 
 std::unique_ptr<Listener> listen_tcp(asio::io_context& io, const TcpEndpoint& where);
+// Why a Unix socket may not live in a directory with this mode and owner
+// ("" when it may): others who can write there could replace or pre-empt it.
+std::string unsafe_socket_directory(mode_t mode, uid_t owner, uid_t me);
+// The one line refusing socket_path because of its directory, or "".
+std::string socket_directory_problem(const std::string& socket_path);
+// Refuses (ListenError, one line) a socket path in such a directory.
 std::unique_ptr<Listener> listen_unix(asio::io_context& io, const std::string& path);
 
 }  // namespace ustub

@@ -24,6 +24,8 @@ template <class... Ts>
 struct overloaded : Ts... {
   using Ts::operator()...;
 };
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;  // clang 14 does not deduce it for aggregates
 
 std::string error_text(std::string_view message) {
   // Replies are not escaped: keep the message free of framing characters.
@@ -45,8 +47,12 @@ std::string read_link(const std::string& path) {
 }  // namespace
 
 Session::Session(Engine& engine, std::function<void(std::string_view)> send, SessionHooks hooks,
-                 DisabledPackets disabled)
-    : engine_(engine), send_(std::move(send)), hooks_(std::move(hooks)), disabled_(disabled) {}
+                 DisabledPackets disabled, const std::string& host_root)
+    : engine_(engine),
+      send_(std::move(send)),
+      hooks_(std::move(hooks)),
+      disabled_(disabled),
+      host_io_(kReplyDataLimit, host_root) {}
 
 void Session::send_packet(std::string_view payload) {
   last_frame_ = rsp::frame(payload);
@@ -103,6 +109,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           [&](const r::QuerySupported& q) -> std::optional<std::string> { return supported(q); },
           [&](const r::StartNoAckMode&) -> std::optional<std::string> { return "OK"; },
           [&](const r::HaltReason&) -> std::optional<std::string> {
+            if (unreported_exit_) return report_unreported_exit();
             return stop_reply(engine_.last_stop());
           },
           [&](const r::ReadRegisters&) -> std::optional<std::string> {
@@ -130,6 +137,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             return write_memory(q);
           },
           [&](const r::Resume& q) -> std::optional<std::string> {
+            if (unreported_exit_) return report_unreported_exit();
             if (auto e = need_process()) return e;
             return resume(q);
           },
@@ -187,6 +195,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
               waiting_for_stop_ = false;
               engine_.kill();
             }
+            unreported_exit_.reset();
             if (!extended_) outcome_ = Outcome::Killed;
             // 'k' has no reply; vKill has one.
             if (q.pid) return std::string("OK");
@@ -300,10 +309,16 @@ void Session::request_interrupt() {
 }
 
 void Session::on_engine_stop(const EngineStop& stop) {
-  if (stop.kind != EngineStop::Kind::Signal && !extended_) outcome_ = Outcome::ProcessExited;
-  if (stop.kind != EngineStop::Kind::Signal || stop.host_signal == SIGINT) interrupt_pending_ = false;
-  if (!waiting_for_stop_) return;
+  bool gone = stop.kind != EngineStop::Kind::Signal;
+  if (gone || stop.host_signal == SIGINT) interrupt_pending_ = false;
+  if (!waiting_for_stop_) {
+    // Killed from outside while gdb looks at it stopped: gdb hears of it at
+    // its next resume or '?', as if the death had happened then.
+    if (gone) unreported_exit_ = stop;
+    return;
+  }
   waiting_for_stop_ = false;
+  if (gone && !extended_) outcome_ = Outcome::ProcessExited;
   general_thread_ = {rsp::ThreadId::kAll, stop.tid};
   send_packet(stop_reply(stop));
 }
@@ -368,6 +383,13 @@ std::string Session::write_memory(const rsp::req::WriteMemory& r) {
   long n = engine_.write_memory(r.address, r.bytes);
   if (n != static_cast<long>(r.bytes.size())) return std::string(kMemoryError);
   return "OK";
+}
+
+std::string Session::report_unreported_exit() {
+  EngineStop stop = *unreported_exit_;
+  unreported_exit_.reset();
+  if (!extended_) outcome_ = Outcome::ProcessExited;
+  return stop_reply(stop);
 }
 
 std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
@@ -537,6 +559,13 @@ std::string Session::monitor(const std::string& command) {
   return "E01";  // gdb: "Protocol error with Rcmd"
 }
 
+// A new process: nothing gdb selected or was owed about the last one holds.
+void Session::start_over() {
+  general_thread_ = {rsp::ThreadId::kAll, rsp::ThreadId::kAny};
+  continue_thread_ = {rsp::ThreadId::kAll, rsp::ThreadId::kAll};
+  unreported_exit_.reset();
+}
+
 std::string Session::run(const rsp::req::Run& r) {
   if (!hooks_.run) return error_text("this server cannot start programs");
   if (engine_.has_process()) {
@@ -545,8 +574,7 @@ std::string Session::run(const rsp::req::Run& r) {
   }
   std::string why = hooks_.run(r.argv);
   if (!why.empty()) return error_text(why);
-  general_thread_ = {rsp::ThreadId::kAll, rsp::ThreadId::kAny};
-  continue_thread_ = {rsp::ThreadId::kAll, rsp::ThreadId::kAll};
+  start_over();
   return stop_reply(engine_.last_stop());
 }
 
@@ -555,8 +583,7 @@ std::string Session::attach(const rsp::req::AttachTo& r) {
   if (engine_.has_process()) return error_text("already debugging process " + std::to_string(engine_.pid()));
   std::string why = hooks_.attach(static_cast<pid_t>(r.pid));
   if (!why.empty()) return error_text(why);
-  general_thread_ = {rsp::ThreadId::kAll, rsp::ThreadId::kAny};
-  continue_thread_ = {rsp::ThreadId::kAll, rsp::ThreadId::kAll};
+  start_over();
   return stop_reply(engine_.last_stop());
 }
 

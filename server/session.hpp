@@ -45,8 +45,9 @@ class Session {
   // process does not end it; only 'monitor exit' or the hang-up does.
   enum class Outcome { Open, Detached, Killed, ProcessExited, ExitRequested };
 
+  // host_root: what vFile's absolute paths mean ("/" but in tests and fuzzing).
   Session(Engine& engine, std::function<void(std::string_view)> send, SessionHooks hooks = {},
-          DisabledPackets disabled = {});
+          DisabledPackets disabled = {}, const std::string& host_root = "/");
 
   void on_bytes(std::string_view bytes);
   // Wired to the engine's stop handler by whoever owns both.
@@ -69,11 +70,13 @@ class Session {
   std::string read_memory(const rsp::req::ReadMemory& r);
   std::string write_memory(const rsp::req::WriteMemory& r);
   std::optional<std::string> resume(const rsp::req::Resume& r);
+  std::string report_unreported_exit();
   std::string breakpoint(const rsp::req::Breakpoint& r);
   std::string xfer(const rsp::req::XferRead& r);
   std::string set_thread(const rsp::req::SetThread& r);
   std::string thread_list_xml() const;
   std::string monitor(const std::string& command);
+  void start_over();
   std::string run(const rsp::req::Run& r);
   std::string attach(const rsp::req::AttachTo& r);
   void console_output(std::string_view text);
@@ -85,11 +88,12 @@ class Session {
   DisabledPackets disabled_;
   bool extended_ = false;
   rsp::Decoder decoder_{kPacketSize};
-  HostIo host_io_{kReplyDataLimit};
+  HostIo host_io_;
   bool no_ack_ = false;
   bool multiprocess_ = false;
   bool waiting_for_stop_ = false;
   bool interrupt_pending_ = false;  // a Ctrl-C not yet answered by a SIGINT stop
+  std::optional<EngineStop> unreported_exit_;  // the process died while gdb had it stopped
   std::string last_frame_;  // for retransmission on '-'
   rsp::ThreadId general_thread_{rsp::ThreadId::kAll, rsp::ThreadId::kAny};
   rsp::ThreadId continue_thread_{rsp::ThreadId::kAll, rsp::ThreadId::kAll};

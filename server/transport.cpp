@@ -1,8 +1,11 @@
 #include "server/transport.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "server/queued_writer.hpp"
 
 namespace ustub {
 
@@ -15,18 +18,39 @@ class StreamTransport final : public Transport {
   void async_read_some(asio::mutable_buffer buffer, ReadHandler handler) override {
     stream_.async_read_some(buffer, std::move(handler));
   }
-  std::error_code write_all(std::string_view bytes) override {
-    std::error_code ec;
-    asio::write(stream_, asio::buffer(bytes.data(), bytes.size()), ec);
-    return ec;
-  }
-  void close() override {
+  void send(std::string_view bytes) override { writer_.send(bytes); }
+  void on_write_failure(std::function<void(std::string)> handler) override { writer_.on_failure(std::move(handler)); }
+  std::size_t unsent() const override { return writer_.unsent(); }
+  void close(std::chrono::milliseconds patience) override {
+    auto deadline = std::chrono::steady_clock::now() + patience;
+    writer_.flush(patience);
+    if (!writer_.failed()) hang_up_gently(deadline);
     std::error_code ignored;
     stream_.close(ignored);
   }
 
  private:
+  // Closing a socket with unread input makes the kernel send a reset, which
+  // can throw away our last replies (an exit status) before gdb reads them.
+  // So: no more writes, let gdb see the end, and wait for its own hang-up.
+  void hang_up_gently(std::chrono::steady_clock::time_point deadline) {
+    if constexpr (requires { stream_.shutdown(asio::socket_base::shutdown_send); }) {
+      std::error_code ec;
+      stream_.shutdown(asio::socket_base::shutdown_send, ec);
+      if (ec) return;
+      char sink[4096];
+      while (true) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{stream_.native_handle(), POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+        ssize_t n = ::read(stream_.native_handle(), sink, sizeof sink);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
+      }
+    }
+  }
+
   Stream stream_;
+  QueuedWriter<Stream> writer_{stream_, kUnsentLimit};
 };
 
 class StdioTransport final : public Transport {
@@ -36,12 +60,11 @@ class StdioTransport final : public Transport {
   void async_read_some(asio::mutable_buffer buffer, ReadHandler handler) override {
     in_.async_read_some(buffer, std::move(handler));
   }
-  std::error_code write_all(std::string_view bytes) override {
-    std::error_code ec;
-    asio::write(out_, asio::buffer(bytes.data(), bytes.size()), ec);
-    return ec;
-  }
-  void close() override {
+  void send(std::string_view bytes) override { writer_.send(bytes); }
+  void on_write_failure(std::function<void(std::string)> handler) override { writer_.on_failure(std::move(handler)); }
+  std::size_t unsent() const override { return writer_.unsent(); }
+  void close(std::chrono::milliseconds patience) override {
+    writer_.flush(patience);
     std::error_code ignored;
     in_.close(ignored);
     out_.close(ignored);
@@ -49,6 +72,7 @@ class StdioTransport final : public Transport {
 
  private:
   asio::posix::stream_descriptor in_, out_;
+  QueuedWriter<asio::posix::stream_descriptor> writer_{out_, kUnsentLimit};
 };
 
 }  // namespace

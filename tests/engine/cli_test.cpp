@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include "server/cli.hpp"
+#include "server/listener.hpp"
 
 using namespace ustub;
 
@@ -102,4 +105,14 @@ TEST_CASE("gdb's connection prefixes: the family counts, the transport stays TCP
   CHECK(v4.family == 4);
   // An unknown prefix is part of the host name, which then does not resolve (as in gdbserver).
   CHECK(std::get<TcpEndpoint>(parse_command_line({"tcp8:123:9", "p"}).command->endpoint).host == "tcp8:123");
+}
+
+TEST_CASE("a Unix socket is refused in a directory others can write or that belongs to someone else") {
+  constexpr uid_t me = 1001;
+  CHECK(ustub::unsafe_socket_directory(S_IFDIR | 0700, me, me).empty());
+  CHECK(ustub::unsafe_socket_directory(S_IFDIR | 0755, me, me).empty());
+  CHECK(ustub::unsafe_socket_directory(S_IFDIR | 0755, 0, me).empty());  // root's, and only root writes it
+  CHECK(ustub::unsafe_socket_directory(S_IFDIR | 01777, 0, me) == "other users can write");  // /tmp
+  CHECK(ustub::unsafe_socket_directory(S_IFDIR | 0775, me, me) == "its group can write");
+  CHECK(ustub::unsafe_socket_directory(S_IFDIR | 0700, 1002, me) == "belongs to uid 1002");
 }

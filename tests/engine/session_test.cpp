@@ -199,3 +199,25 @@ TEST_CASE("a Ctrl-C that loses the race to a step's end is reported on the next 
   h.packet("vCont;c");  // answered once: the program runs again
   CHECK(h.ops.log.back() == "cont 256 sig 0");
 }
+
+TEST_CASE("a process killed while gdb has it stopped is reported at gdb's next resume, not dropped") {
+  Harness h;
+  h.request("qSupported:multiprocess+;swbreak+");
+  std::size_t before = h.sent.size();
+  h.ops.pending.push_back({Harness::kPid, killed_status(SIGKILL)});
+  h.engine.drain_events();
+  CHECK(h.sent.size() == before);  // gdb asked nothing: nothing is sent
+  CHECK(h.session.outcome() == Session::Outcome::Open);
+  CHECK(h.request("m1000,4").rfind("E", 0) == 0);  // the memory is gone
+  CHECK(h.request("vCont;c") == "X09;process:100");
+  CHECK(h.session.outcome() == Session::Outcome::ProcessExited);
+}
+
+TEST_CASE("... or at its next '?', once") {
+  Harness h;
+  h.request("qSupported:multiprocess+;swbreak+");
+  h.ops.pending.push_back({Harness::kPid, exited_status(3)});
+  h.engine.drain_events();
+  CHECK(h.request("?") == "W03;process:100");
+  CHECK(h.session.outcome() == Session::Outcome::ProcessExited);
+}
