@@ -657,6 +657,8 @@ def packets_acks_errors_and_interrupts(env):
 # --- runner -----------------------------------------------------------------------------------
 
 def main():
+    import hardening
+    TESTS.extend(hardening.TESTS)
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", required=True)
     parser.add_argument("-k", dest="only", help="run tests whose name matches this regular expression")

@@ -52,7 +52,7 @@ class Env:
 
         cc("-shared", "-fPIC", "-o", "libdemo.so", os.path.join(src, "libdemo.c"))
         cc("-o", "basic", os.path.join(src, "basic.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
-        for name in ("crash", "spin", "sleeper", "signals", "echo_line"):
+        for name in ("crash", "spin", "sleeper", "signals", "echo_line", "no_ptrace"):
             cc("-o", name, os.path.join(src, name + ".c"))
 
     def program(self, name):
@@ -62,9 +62,9 @@ class Env:
 class Ustub:
     """ustub as a child process whose stderr is collected line by line."""
 
-    def __init__(self, env, *args, stdin=subprocess.DEVNULL):
+    def __init__(self, env, *args, stdin=subprocess.DEVNULL, prefix=()):
         self.env = env
-        self.args = [env.ustub, *args]
+        self.args = [*prefix, env.ustub, *args]
         self.proc = subprocess.Popen(self.args, cwd=env.bin, stdin=stdin, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.lines = []
@@ -192,3 +192,18 @@ def still_counting(path):
     """True when the sleeper behind `path` advances, i.e. it runs freely."""
     first = read_count(path)
     return wait_until(lambda: read_count(path) > first + 1, timeout=5)
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def resident_kib(pid, field="VmRSS"):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
