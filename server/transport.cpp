@@ -1,7 +1,7 @@
 #include "server/transport.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -22,9 +22,8 @@ class StreamTransport final : public Transport {
   void on_write_failure(std::function<void(std::string)> handler) override { writer_.on_failure(std::move(handler)); }
   std::size_t unsent() const override { return writer_.unsent(); }
   void close(std::chrono::milliseconds patience) override {
-    auto deadline = std::chrono::steady_clock::now() + patience;
     writer_.flush(patience);
-    if (!writer_.failed()) hang_up_gently(deadline);
+    if (!writer_.failed()) hang_up_gently();
     std::error_code ignored;
     stream_.close(ignored);
   }
@@ -32,19 +31,15 @@ class StreamTransport final : public Transport {
  private:
   // Closing a socket with unread input makes the kernel send a reset, which
   // can throw away our last replies (an exit status) before gdb reads them.
-  // So: no more writes, let gdb see the end, and wait for its own hang-up.
-  void hang_up_gently(std::chrono::steady_clock::time_point deadline) {
+  // So: no more writes (gdb sees the end after our last byte), and what gdb
+  // already sent is read away first. Never waits: gdb need not hang up first.
+  void hang_up_gently() {
     if constexpr (requires { stream_.shutdown(asio::socket_base::shutdown_send); }) {
       std::error_code ec;
       stream_.shutdown(asio::socket_base::shutdown_send, ec);
       if (ec) return;
       char sink[4096];
-      while (true) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        pollfd p{stream_.native_handle(), POLLIN, 0};
-        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
-        ssize_t n = ::read(stream_.native_handle(), sink, sizeof sink);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
+      while (::recv(stream_.native_handle(), sink, sizeof sink, MSG_DONTWAIT) > 0) {
       }
     }
   }
