@@ -84,6 +84,7 @@ class Server {
     }
     if (!start_inferior()) return 1;
     engine_.set_stop_handler([this](const EngineStop& stop) { on_stop(stop); });
+    log_engine_events();
 
     try {
       open_endpoint();
@@ -202,7 +203,10 @@ class Server {
       say("Detaching from process " + std::to_string(pid));
       last_detached_launched_ = launched ? pid : 0;
     };
-    hooks.set_debug = [this](bool remote, bool on) { (remote ? remote_debug_ : debug_) = on; };
+    hooks.set_debug = [this](bool remote, bool on) {
+      (remote ? remote_debug_ : debug_) = on;
+      log_engine_events();
+    };
     session_ = std::make_unique<Session>(
         engine_,
         [this](std::string_view bytes) {
@@ -256,6 +260,13 @@ class Server {
         return true;
     }
     return false;
+  }
+
+  void log_engine_events() {
+    if (debug_)
+      engine_.set_event_log([this](const std::string& line) { debug_line(line); });
+    else
+      engine_.set_event_log(nullptr);
   }
 
   void on_stop(const EngineStop& stop) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 namespace ustub {
 
@@ -21,9 +22,16 @@ Engine::Thread* Engine::find(pid_t tid) {
   return it == threads_.end() ? nullptr : &it->second;
 }
 
-Engine::Thread& Engine::add_thread(pid_t tid) {
-  Thread t{tid, {}, std::make_unique<RegisterCache>(*arch_, *ops_, tid)};
+Engine::Thread& Engine::add_thread(pid_t tid, ThreadState state) {
+  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0};
   return threads_.emplace(tid, std::move(t)).first->second;
+}
+
+// Its first stop is on its way; if everything is being stopped, it stays stopped.
+Engine::Thread& Engine::add_newborn(pid_t tid) {
+  Thread& t = add_thread(tid, ThreadState::newborn());
+  if (stopping_all_) t.state.request_stop();
+  return t;
 }
 
 void Engine::adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, EngineStop initial_stop) {
@@ -49,6 +57,8 @@ void Engine::adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, Eng
 void Engine::reset() {
   pid_ = 0;
   launched_ = false;
+  stopping_all_ = false;
+  reporting_.reset();
   threads_.clear();
   breakpoints_ = BreakpointTable{};
 }
@@ -149,10 +159,39 @@ void Engine::start(Thread& t, ResumeRequest request) {
   // A failed write-back means the thread died under us; its exit status will tell.
   t.registers->flush();
   t.registers->invalidate();
+  if (log_)
+    log_(std::string(request.step ? "step" : "cont") + " tid " + std::to_string(t.tid) + " signal " +
+         std::to_string(request.host_signal));
   ops_->resume(t.tid, request.step, request.host_signal);
 }
 
+bool Engine::pending_still_valid(Thread& t) {
+  if (!t.pending->software_breakpoint) return true;
+  // gdb removed the breakpoint, or moved the pc: the hit is void. The pc
+  // already points at the breakpoint, so the instruction simply runs again.
+  return breakpoints_.contains(t.pending_pc) && pc(t.tid) == t.pending_pc;
+}
+
 void Engine::resume(const std::vector<ThreadResume>& plan) {
+  // A thread that is to run but already has an event to tell tells it
+  // instead, and nothing runs (gdbserver's rule).
+  std::vector<Thread*> told;
+  for (const ThreadResume& r : plan) {
+    Thread* t = find(r.tid);
+    if (!t || !t->pending) continue;
+    if (pending_still_valid(*t))
+      told.push_back(t);
+    else
+      t->pending.reset();
+  }
+  if (!told.empty()) {
+    random_state_ = random_state_ * 1103515245u + 12345u;
+    Thread* chosen = told[(random_state_ >> 16) % told.size()];
+    EngineStop stop = *chosen->pending;
+    chosen->pending.reset();
+    report(stop);
+    return;
+  }
   for (const ThreadResume& r : plan) {
     Thread* t = find(r.tid);
     if (!t) continue;
@@ -161,8 +200,49 @@ void Engine::resume(const std::vector<ThreadResume>& plan) {
 }
 
 void Engine::interrupt() {
+  if (!running()) return;
+  stopping_all_ = true;  // with nothing else to tell, gdb hears SIGINT
   for (auto& [tid, t] : threads_)
-    if (t.state.request_stop()) ops_->interrupt(tid);
+    if (t.state.request_stop()) send_interrupt(tid);
+  finish_stop_all_if_done();
+}
+
+void Engine::send_interrupt(pid_t tid) {
+  if (log_) log_("interrupt tid " + std::to_string(tid));
+  ops_->interrupt(tid);
+}
+
+void Engine::stop_all_others() {
+  for (auto& [tid, t] : threads_)
+    if (t.state.request_stop()) send_interrupt(tid);
+}
+
+void Engine::event_to_report(Thread& t, const EngineStop& stop) {
+  if (stopping_all_ && reporting_) {
+    t.pending = stop;
+    t.pending_pc = pc(t.tid).value_or(0);
+  } else {
+    reporting_ = stop;
+    stopping_all_ = true;
+    stop_all_others();
+  }
+  finish_stop_all_if_done();
+}
+
+void Engine::finish_stop_all_if_done() {
+  if (!stopping_all_) return;
+  for (const auto& [tid, t] : threads_)
+    if (!t.state.stopped()) return;
+  stopping_all_ = false;
+  EngineStop stop;
+  if (reporting_) {
+    stop = *reporting_;
+  } else {
+    // A Ctrl-C: gdb expects to hear SIGINT, from the leader if it is there.
+    stop = {EngineStop::Kind::Signal, threads_.count(pid_) ? pid_ : threads_.begin()->first, SIGINT};
+  }
+  reporting_.reset();
+  report(stop);
 }
 
 void Engine::report(const EngineStop& stop) {
@@ -192,12 +272,27 @@ EngineStop Engine::decode_trap(Thread& t, const TrapInfo& trap) {
 
 void Engine::handle_wait(const WaitResult& w) {
   Thread* t = find(w.tid);
-  if (!t) return;
   int status = w.status;
+  if (log_) {
+    char line[160];
+    std::snprintf(line, sizeof line, "wait: tid %d status %#x (%s, signal %d, event %d)%s", w.tid, status,
+                  WIFEXITED(status) ? "exited" : WIFSIGNALED(status) ? "killed" : "stopped",
+                  WIFSTOPPED(status) ? WSTOPSIG(status) : WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+                  status >> 16, t ? "" : " (new)");
+    log_(line);
+  }
+  if (!t) {
+    // A new thread whose clone event has not reached us yet: this is its first stop.
+    if (!pid_ || !WIFSTOPPED(status)) return;
+    t = &add_newborn(w.tid);
+  }
   if (WIFEXITED(status) || WIFSIGNALED(status)) {
     bool leader = w.tid == pid_;
     threads_.erase(w.tid);
-    if (!leader) return;
+    if (!leader) {
+      finish_stop_all_if_done();  // it may have been the last one we waited for
+      return;
+    }
     EngineStop stop;
     stop.tid = w.tid;
     if (WIFEXITED(status)) {
@@ -215,13 +310,19 @@ void Engine::handle_wait(const WaitResult& w) {
   int event = status >> 16;
   t->registers->invalidate();
 
-  if (event == PTRACE_EVENT_STOP) {
-    if (t->state.on_stop(StopKind::InterruptStop) == StopDecision::ResumeAgain) {
+  if (event == PTRACE_EVENT_CLONE) {
+    unsigned long child = 0;
+    if (ops_->get_event_message(t->tid, child) == 0 && child > 0 && !find(static_cast<pid_t>(child)))
+      add_newborn(static_cast<pid_t>(child));
+  }
+  if (event == PTRACE_EVENT_STOP || event == PTRACE_EVENT_CLONE) {
+    auto kind = event == PTRACE_EVENT_STOP ? StopKind::InterruptStop : StopKind::Passing;
+    if (t->state.on_stop(kind) == StopDecision::ResumeAgain) {
       start(*t, t->state.resume_to_apply());
       return;
     }
-    // Stopped because gdb asked (Ctrl-C): gdb expects to hear SIGINT.
-    report({EngineStop::Kind::Signal, t->tid, SIGINT});
+    // Stopped as asked: by gdb's Ctrl-C or so that another thread's event can be told.
+    finish_stop_all_if_done();
     return;
   }
 
@@ -234,7 +335,7 @@ void Engine::handle_wait(const WaitResult& w) {
     stop = decode_trap(*t, trap);
   }
   t->state.on_stop(StopKind::Event);
-  report(stop);
+  event_to_report(*t, stop);
 }
 
 void Engine::drain_events() {
@@ -264,7 +365,7 @@ void Engine::detach() {
   // Every thread must be in a ptrace-stop to be detached.
   for (auto& [tid, t] : threads_) {
     if (t.state.stopped()) continue;
-    if (t.state.request_stop()) ops_->interrupt(tid);
+    if (t.state.request_stop()) send_interrupt(tid);
     while (true) {
       auto w = ops_->wait(tid, true);
       if (!w) break;
@@ -275,6 +376,10 @@ void Engine::detach() {
       break;
     }
   }
+  for (auto& [tid, t] : threads_)
+    if (t.pending && t.pending->kind == EngineStop::Kind::Signal && t.pending->host_signal != SIGTRAP &&
+        !pass_signal.count(tid))
+      pass_signal[tid] = t.pending->host_signal;  // a signal gdb never heard of: not lost
   remove_all_breakpoints();
   for (auto& [tid, t] : threads_) {
     t.registers->flush();

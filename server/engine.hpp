@@ -3,12 +3,20 @@
 // resume plans, breakpoints and memory. It talks to the kernel only through
 // PtraceOps and never blocks except in kill()/detach(), which must finish
 // before they return.
+//
+// All-stop, as gdb expects from a stub: when one thread has something to
+// report, every other thread is stopped before gdb hears of it. An event
+// another thread meets meanwhile is kept on that thread and told at a later
+// resume instead of resuming it (chosen at random among several, so no thread
+// starves), or dropped if it was a breakpoint gdb has since removed or the
+// thread's pc was moved off it (gdbserver's rules).
 #include <sys/types.h>
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "arch/register_layout.hpp"
@@ -49,6 +57,8 @@ class Engine {
   const EngineStop& last_stop() const { return last_stop_; }
   bool running() const;
   void set_stop_handler(StopHandler handler) { on_stop_ = std::move(handler); }
+  // --debug: one line per kernel event and per request the engine makes.
+  void set_event_log(std::function<void(const std::string&)> log) { log_ = std::move(log); }
   // With gdb's "swbreak" feature the stub moves the pc back onto the breakpoint;
   // without it gdb does that itself and the pc must be left alone.
   void set_rewind_pc_at_breakpoints(bool rewind) { rewind_pc_at_breakpoints_ = rewind; }
@@ -82,10 +92,20 @@ class Engine {
     pid_t tid;
     ThreadState state;
     std::unique_ptr<RegisterCache> registers;
+    std::optional<EngineStop> pending;  // met while the others were being stopped; not told yet
+    std::uint64_t pending_pc = 0;       // where a pending breakpoint hit was
   };
 
   Thread* find(pid_t tid);
-  Thread& add_thread(pid_t tid);
+  Thread& add_thread(pid_t tid, ThreadState state = {});
+  Thread& add_newborn(pid_t tid);
+  // One thread has `stop` to tell: stop the others first (or keep it pending
+  // when that is already under way).
+  void event_to_report(Thread& t, const EngineStop& stop);
+  void stop_all_others();
+  void send_interrupt(pid_t tid);
+  void finish_stop_all_if_done();
+  bool pending_still_valid(Thread& t);
   void start(Thread& t, ResumeRequest request);
   void report(const EngineStop& stop);
   void process_gone(const EngineStop& stop);
@@ -102,7 +122,11 @@ class Engine {
   std::unique_ptr<arch::RegisterLayout> layout_;
   BreakpointTable breakpoints_;
   EngineStop last_stop_;
+  bool stopping_all_ = false;
+  std::optional<EngineStop> reporting_;  // what gdb hears once all are stopped (none: a Ctrl-C)
+  unsigned random_state_ = 1;
   StopHandler on_stop_;
+  std::function<void(const std::string&)> log_;
   bool rewind_pc_at_breakpoints_ = true;
 };
 

@@ -20,7 +20,9 @@ namespace ustub {
 
 namespace {
 
-constexpr long kLaunchOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC;
+constexpr long kLaunchOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE;
+// Threads an attached process creates are traced too; it must not die with us.
+constexpr long kAttachOptions = PTRACE_O_TRACECLONE;
 
 // The program as execv will find it: with a '/', as given; otherwise on PATH.
 std::string resolve_program(const std::string& name, int& error) {
@@ -236,7 +238,7 @@ Launched launch_program(const LaunchOptions& options) {
 Attached attach_process(pid_t pid) {
   // PTRACE_SEIZE itself says ESRCH or EPERM; describe_attach_failure explains which.
   std::set<pid_t> seized;
-  if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) != 0) {
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(kAttachOptions)) != 0) {
     int e = errno;
     return {{}, describe_attach_failure(pid, e, gather_attach_facts(pid))};
   }
@@ -247,7 +249,7 @@ Attached attach_process(pid_t pid) {
     grew = false;
     for (pid_t tid : list_threads(pid)) {
       if (seized.count(tid)) continue;
-      if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) == 0) {
+      if (ptrace(PTRACE_SEIZE, tid, nullptr, reinterpret_cast<void*>(kAttachOptions)) == 0) {
         seized.insert(tid);
         grew = true;
       }

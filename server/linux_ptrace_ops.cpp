@@ -51,6 +51,10 @@ int LinuxPtraceOps::set_regset(pid_t tid, unsigned note_type, std::span<const st
   return result(ptrace(PTRACE_SETREGSET, tid, reinterpret_cast<void*>(static_cast<long>(note_type)), &iov));
 }
 
+int LinuxPtraceOps::get_event_message(pid_t tid, unsigned long& message) {
+  return result(ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &message));
+}
+
 int LinuxPtraceOps::get_trap_info(pid_t tid, TrapInfo& info) {
   siginfo_t si{};
   if (ptrace(PTRACE_GETSIGINFO, tid, nullptr, &si) == -1) return errno;

@@ -33,6 +33,8 @@ class PtraceOps {
   virtual int get_regset(pid_t tid, unsigned note_type, std::vector<std::uint8_t>& image) = 0;
   virtual int set_regset(pid_t tid, unsigned note_type, std::span<const std::uint8_t> image) = 0;
   virtual int get_trap_info(pid_t tid, TrapInfo& info) = 0;
+  // PTRACE_GETEVENTMSG: the new thread's id at a PTRACE_EVENT_CLONE stop.
+  virtual int get_event_message(pid_t tid, unsigned long& message) = 0;
   // Returns bytes transferred (possibly short) or -errno.
   virtual long read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) = 0;
   virtual long write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in) = 0;

@@ -2,6 +2,13 @@
 
 namespace ustub {
 
+ThreadState ThreadState::newborn() {
+  ThreadState s;
+  s.phase_ = Phase::Running;
+  s.interrupt_outstanding_ = true;
+  return s;
+}
+
 bool ThreadState::request_stop() {
   if (phase_ != Phase::Running) return false;
   phase_ = Phase::StopRequested;
@@ -27,8 +34,11 @@ std::optional<ResumeRequest> ThreadState::request_resume(ResumeRequest request) 
 }
 
 StopDecision ThreadState::on_stop(StopKind kind) {
-  if (kind == StopKind::InterruptStop) {
-    interrupt_outstanding_ = false;
+  // Any ptrace-stop may consume a PTRACE_INTERRUPT sent before it (seen with
+  // clone events): never count on it arriving later. If it still does, it
+  // finds the thread running and is resumed through (below).
+  interrupt_outstanding_ = false;
+  if (kind == StopKind::InterruptStop || kind == StopKind::Passing) {
     if (phase_ == Phase::StopRequested && deferred_resume_) {
       // The resume arrived before this stop: honour it, report nothing.
       phase_ = Phase::Running;

@@ -16,17 +16,22 @@ struct ResumeRequest {
 
 enum class StopKind {
   InterruptStop,  // PTRACE_EVENT_STOP: our PTRACE_INTERRUPT (or a group-stop) landed
+  Passing,        // an event only the engine cares about (a clone): gdb never hears of it
   Event,          // anything gdb must hear about: trap, signal, exec, …
 };
 
 enum class StopDecision {
-  Report,       // the thread is stopped; tell gdb
+  Report,       // the thread is stopped (an Event: tell gdb; else it stopped as asked)
   ResumeAgain,  // nobody wants this stop; resume with resume_to_apply()
 };
 
 class ThreadState {
  public:
   enum class Phase { Running, StopRequested, Stopped, Exited };
+
+  // A thread just cloned: it runs, and its first stop (the kernel's, for
+  // auto-attached threads) counts as an interrupt we already sent.
+  static ThreadState newborn();
 
   Phase phase() const { return phase_; }
   bool stopped() const { return phase_ == Phase::Stopped; }

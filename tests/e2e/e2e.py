@@ -658,6 +658,8 @@ def packets_acks_errors_and_interrupts(env):
 
 def main():
     import hardening
+    import threads
+    TESTS.extend(threads.TESTS)
     TESTS.extend(hardening.TESTS)
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", required=True)

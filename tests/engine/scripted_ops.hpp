@@ -72,6 +72,11 @@ class ScriptedOps : public PtraceOps {
     log.push_back("setregs " + std::to_string(tid));
     return 0;
   }
+  std::map<pid_t, unsigned long> event_messages;
+  int get_event_message(pid_t tid, unsigned long& message) override {
+    message = event_messages[tid];
+    return 0;
+  }
   int get_trap_info(pid_t tid, TrapInfo& info) override {
     info = traps[tid];
     return 0;

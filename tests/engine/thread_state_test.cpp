@@ -32,18 +32,41 @@ TEST_CASE("a real event is never swallowed, even with a resume deferred") {
   t.request_resume({});
   CHECK(t.on_stop(StopKind::Event) == StopDecision::Report);
   CHECK(t.stopped());
-  CHECK(t.interrupt_outstanding());  // its interrupt stop is still to come
 }
 
 TEST_CASE("only one PTRACE_INTERRUPT is outstanding at a time") {
   ThreadState t;
   t.request_resume({});
   CHECK(t.request_stop());
-  t.on_stop(StopKind::Event);
-  t.request_resume({});
-  CHECK_FALSE(t.request_stop());  // the first one's stop has not arrived yet
+  CHECK_FALSE(t.request_stop());
   CHECK(t.phase() == Phase::StopRequested);
   CHECK(t.on_stop(StopKind::InterruptStop) == StopDecision::Report);
+}
+
+TEST_CASE("an interrupt is not counted on after another stop: the kernel may have consumed it") {
+  ThreadState t;
+  t.request_resume({});
+  CHECK(t.request_stop());
+  CHECK(t.on_stop(StopKind::Passing) == StopDecision::Report);  // a clone event got there first
+  t.request_resume({});
+  CHECK(t.request_stop());  // so the next stop-all sends a new one
+  CHECK(t.on_stop(StopKind::InterruptStop) == StopDecision::Report);
+  // If the first one was not consumed after all, it arrives once the thread
+  // runs again, and is resumed through with what gdb last asked.
+  t.request_resume({true, 0});
+  CHECK(t.on_stop(StopKind::InterruptStop) == StopDecision::ResumeAgain);
+  CHECK(t.resume_to_apply() == ResumeRequest{true, 0});
+}
+
+TEST_CASE("a new thread's first stop is the kernel's, and counts as the interrupt") {
+  ThreadState running = ThreadState::newborn();
+  CHECK(running.phase() == Phase::Running);
+  CHECK(running.on_stop(StopKind::InterruptStop) == StopDecision::ResumeAgain);
+  CHECK(running.resume_to_apply() == ResumeRequest{false, 0});
+  ThreadState during_stop_all = ThreadState::newborn();
+  CHECK_FALSE(during_stop_all.request_stop());  // no interrupt needed: its stop is coming
+  CHECK(during_stop_all.on_stop(StopKind::InterruptStop) == StopDecision::Report);
+  CHECK(during_stop_all.stopped());
 }
 
 TEST_CASE("resuming a thread that runs, or is gone, does nothing") {

@@ -1,0 +1,125 @@
+"""Multi-threaded programs under ustub, as gdb users see them: new threads,
+names, all-stop, scheduler locking, and a stress run with interrupts."""
+import os
+import random
+import re
+import subprocess
+import time
+
+from harness import GDB, Ustub, check, expect, gdb
+from rsp_client import RspClient
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def remote(port):
+    return f"target remote :{port}"
+
+
+def symbol_offset(program, name):
+    out = subprocess.run(["nm", program], capture_output=True, text=True, check=True).stdout
+    return int(re.search(rf"^([0-9a-f]+) T {name}$", out, re.M).group(1), 16)
+
+
+def load_base(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return int(f.readline().split("-")[0], 16)
+
+
+@test
+def new_threads_appear_with_names_and_all_stop_at_a_breakpoint(env):
+    u = Ustub(env, "--once", ":0", "./threads", "4", "5")
+    out = gdb(env, [remote(u.port()), "break hit", "continue", "info threads", "thread apply all bt 1",
+                    "print $_thread", "delete", "continue"], env.program("threads"))
+    check(len(re.findall(r"^\[New Thread \d+\.\d+\]$", out, re.M)) >= 1, f"no [New Thread] line:\n{out}")
+    m = re.search(r'Thread (\d+) "worker-(\d+)" hit Breakpoint 1, hit \(id=(\d+)\)', out)
+    check(m is not None, f"a worker should hit the breakpoint:\n{out}")
+    check(m.group(2) == m.group(3), "the thread named worker-N is the one with id=N")
+    expect(out, r'^\*\s+\d+\s+Thread \d+\.\d+ "worker-\d+" hit \(id=\d+\) at .*threads\.c')
+    expect(out, r'^\s+1\s+Thread \d+\.\d+ "threads" ')  # the main thread, stopped too
+    # Every thread shows a frame: all of them were stopped for gdb.
+    frames = re.findall(r"^#0  ", out, re.M)
+    listed = re.findall(r"^Thread \d+ \(Thread", out, re.M)
+    check(len(listed) >= 2 and len(frames) >= len(listed), f"thread apply all bt:\n{out}")
+    expect(out, r"\[Inferior 1 \(process \d+\) exited normally\]")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def every_breakpoint_hit_of_every_thread_is_reported_once(env):
+    script = os.path.join(env.runtime, "count-hits.gdb")
+    with open(script, "w") as f:
+        f.write("set $n = 0\nbreak hit\ncommands\nsilent\nset $n = $n + 1\ncontinue\nend\ncontinue\nprint $n\n")
+    u = Ustub(env, "--once", ":0", "./threads", "16", "5")
+    r = subprocess.run([GDB, "-nx", "-batch", "-ex", remote(u.port()), "-x", script, env.program("threads")],
+                       cwd=env.bin, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    out = r.stdout + r.stderr
+    expect(out, r"exited normally")
+    expect(out, r"^\$1 = 80$")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def scheduler_locking_steps_only_the_current_thread(env):
+    u = Ustub(env, "--once", ":0", "./threads", "4", "5")
+    others = "hits[0]+hits[1]+hits[2]+hits[3]-hits[id]"  # `id` is the current worker's in both frames
+    out = gdb(env, [remote(u.port()), "break hit", "continue", "delete", "set scheduler-locking on",
+                    f"print {others}", "print hits[id]", "finish", "next",
+                    f"print {others}", "print hits[id]", "set scheduler-locking off", "continue"],
+              env.program("threads"))
+    values = [int(v) for v in re.findall(r"^\$\d+ = (\d+)$", out, re.M)]
+    check(len(values) == 4, f"four values printed:\n{out}")
+    check(values[2] == values[0], f"with scheduler-locking the other threads must not run: {values}\n{out}")
+    check(values[3] > values[1], f"the current thread ran: {values}\n{out}")
+    expect(out, r"exited normally")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def stress_16_threads_2000_hits_with_random_interrupts(env):
+    """No hang, no lost or duplicated stop: the client counts exactly 2,000
+    breakpoint hits, whatever Ctrl-Cs land in between."""
+    rng = random.Random(int(os.environ.get("USTUB_E2E_SEED", "0")) or None)
+    u = Ustub(env, "--once", ":0", "./threads", "16", "125")
+    pid = u.inferior_pid()
+    c = RspClient(("127.0.0.1", u.port()), timeout=30)
+    c.handshake()
+    address = load_base(pid) + symbol_offset(env.program("threads"), "hit")
+    check(c.request("Z0,%x,1" % address) == b"OK", "breakpoint set")
+    hits = interrupts = 0
+    started = time.time()
+    reply = c.request("vCont;c")
+    while not reply.startswith(b"W"):
+        check(time.time() - started < 120, f"still going after 120 s: {hits} hits")
+        m = re.match(rb"T([0-9a-f]{2}).*thread:p[0-9a-f]+\.([0-9a-f]+);", reply)
+        check(m is not None, f"unexpected reply {reply[:80]!r}")
+        signal, tid = int(m.group(1), 16), m.group(2).decode()
+        if signal == 5 and b"swbreak" in reply:
+            hits += 1
+            # Step that thread off the breakpoint (as gdb does), then run all.
+            check(c.request("z0,%x,1" % address) == b"OK", "breakpoint removed")
+            while True:
+                step = c.request(f"vCont;s:p{pid:x}.{tid}")
+                if not step.startswith(b"T02"):  # an earlier Ctrl-C may answer first
+                    break
+                interrupts += 1
+            check(c.request("Z0,%x,1" % address) == b"OK", "breakpoint set again")
+        elif signal == 2:
+            interrupts += 1
+        else:
+            check(False, f"unexpected stop {reply[:80]!r}")
+        c.send("vCont;c")
+        if rng.random() < 0.1:
+            time.sleep(rng.random() * 0.002)
+            c.send_raw(b"\x03")
+        reply = c.read_packet()
+    check(reply.startswith(b"W00"), f"the program counted every call itself: {reply!r}")
+    check(hits == 2000, f"{hits} breakpoint hits reported, 2000 happened")
+    print(f"  2000 hits and {interrupts} interrupts in {time.time() - started:.1f} s")
+    c.close()
+    check(u.wait_exit() == 0, "ustub exits with its program")

@@ -1,0 +1,190 @@
+// The engine's all-stop rules on a scripted three-thread process.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+
+#include <algorithm>
+#include <set>
+
+#include "arch/arch.hpp"
+#include "server/engine.hpp"
+#include "tests/engine/scripted_ops.hpp"
+
+using namespace ustub;
+using namespace ustub::testing;
+
+namespace {
+
+constexpr pid_t kLeader = 100, kSecond = 101, kThird = 102;
+constexpr std::uint64_t kBreakpoint = 0x1000;
+
+struct Threads {
+  ScriptedOps ops;
+  Engine engine{arch::arch_by_name("x86_64"), ops};
+  std::vector<EngineStop> stops;
+
+  Threads() {
+    for (pid_t t : {kLeader, kSecond, kThird}) ops.set_pc(t, 0x2000);
+    for (std::uint64_t a = 0x1000; a < 0x1010; ++a) ops.memory[a] = 0x90;
+    engine.adopt(kLeader, {kLeader, kSecond, kThird}, true, {EngineStop::Kind::Signal, kLeader, SIGTRAP});
+    engine.set_stop_handler([this](const EngineStop& s) { stops.push_back(s); });
+    REQUIRE(engine.insert_breakpoint(kBreakpoint) == 0);
+  }
+  void continue_all() { engine.resume({{kLeader, {}}, {kSecond, {}}, {kThird, {}}}); }
+  void land(pid_t tid, int status) { engine.handle_wait({tid, status}); }
+  // The thread ran into the int3 at kBreakpoint.
+  void hit_breakpoint(pid_t tid) {
+    ops.set_pc(tid, kBreakpoint + 1);
+    ops.traps[tid] = {SIGTRAP, 0x80};
+    land(tid, stopped_status(SIGTRAP));
+  }
+  bool logged(const std::string& line) const { return std::count(ops.log.begin(), ops.log.end(), line) > 0; }
+  void interrupted(pid_t tid) { land(tid, stopped_status(SIGTRAP, PTRACE_EVENT_STOP)); }
+};
+
+}  // namespace
+
+TEST_CASE("one thread's breakpoint stops every other thread before gdb hears of it") {
+  Threads f;
+  f.continue_all();
+  f.hit_breakpoint(kSecond);
+  CHECK(f.stops.empty());
+  CHECK(f.logged("interrupt 100"));
+  CHECK(f.logged("interrupt 102"));
+  CHECK_FALSE(f.logged("interrupt 101"));
+  f.interrupted(kLeader);
+  CHECK(f.stops.empty());  // the third still runs
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == kSecond);
+  CHECK(f.stops[0].software_breakpoint);
+  CHECK_FALSE(f.engine.running());
+}
+
+TEST_CASE("a second thread's event during the stop is kept and told at the next resume, without resuming") {
+  Threads f;
+  f.continue_all();
+  f.hit_breakpoint(kSecond);
+  f.land(kThird, stopped_status(SIGUSR1));  // a signal instead of the interrupt stop
+  f.interrupted(kLeader);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == kSecond);
+  std::size_t requests = f.ops.log.size();
+  f.continue_all();
+  REQUIRE(f.stops.size() == 2);
+  CHECK(f.stops[1].tid == kThird);
+  CHECK(f.stops[1].host_signal == SIGUSR1);
+  CHECK(f.ops.log.size() == requests);  // nothing was resumed
+  // The signal is delivered once, when gdb passes it on.
+  f.engine.resume({{kLeader, {}}, {kSecond, {}}, {kThird, {false, SIGUSR1}}});
+  CHECK(f.logged("cont 102 sig 10"));
+}
+
+TEST_CASE("a kept breakpoint hit is dropped if gdb removed the breakpoint or moved the pc") {
+  Threads f;
+  f.continue_all();
+  f.hit_breakpoint(kSecond);
+  f.hit_breakpoint(kThird);
+  f.interrupted(kLeader);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.engine.pc(kThird) == kBreakpoint);  // rewound: the int3 runs again if the hit is dropped
+  SUBCASE("removed") {
+    REQUIRE(f.engine.remove_breakpoint(kBreakpoint) == 0);
+  }
+  SUBCASE("pc moved") {
+    std::vector<std::uint8_t> pc(8, 0);
+    pc[0] = 0x40;
+    pc[1] = 0x20;
+    f.engine.write_register(kThird, 16, pc);  // rip
+  }
+  f.continue_all();
+  CHECK(f.stops.size() == 1);  // nothing told: everything runs
+  CHECK(f.logged("cont 102 sig 0"));
+  CHECK(f.engine.running());
+}
+
+TEST_CASE("kept events are chosen among fairly: each thread gets its turn") {
+  Threads f;
+  std::set<pid_t> told_first;
+  for (int round = 0; round < 20; ++round) {
+    f.continue_all();
+    f.land(kLeader, stopped_status(SIGUSR2));
+    f.land(kSecond, stopped_status(SIGUSR1));
+    f.land(kThird, stopped_status(SIGUSR1));
+    std::size_t before = f.stops.size();
+    f.continue_all();
+    f.continue_all();
+    REQUIRE(f.stops.size() == before + 2);
+    told_first.insert(f.stops[before].tid);
+    CHECK(f.stops[before].tid != f.stops[before + 1].tid);  // and the other one next
+  }
+  CHECK(told_first.size() == 2);  // sometimes the second, sometimes the third
+}
+
+TEST_CASE("gdb's resume arriving during the stop of all threads is applied, not lost") {
+  Threads f;
+  f.continue_all();
+  f.engine.interrupt();  // Ctrl-C: stop all
+  f.interrupted(kLeader);
+  f.interrupted(kSecond);
+  f.engine.resume({{kThird, {true, 0}}});  // the third has not stopped yet
+  f.interrupted(kThird);
+  CHECK(f.logged("step 102 sig 0"));
+}
+
+TEST_CASE("a thread that exits while being stopped does not hold the stop up") {
+  Threads f;
+  f.continue_all();
+  f.hit_breakpoint(kSecond);
+  f.interrupted(kLeader);
+  CHECK(f.stops.empty());
+  f.land(kThird, exited_status(0));
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == kSecond);
+  CHECK_FALSE(f.engine.thread_alive(kThird));
+}
+
+TEST_CASE("SIGKILL from outside during the stop of all threads reports the death, once") {
+  Threads f;
+  f.continue_all();
+  f.hit_breakpoint(kSecond);
+  f.land(kThird, killed_status(SIGKILL));
+  f.land(kSecond, killed_status(SIGKILL));
+  f.land(kLeader, killed_status(SIGKILL));
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::Terminated);
+  CHECK(f.stops[0].host_signal == SIGKILL);
+  CHECK_FALSE(f.engine.has_process());
+}
+
+TEST_CASE("new threads are traced: run if the process runs, held if it is being stopped") {
+  Threads f;
+  f.continue_all();
+  f.ops.event_messages[kLeader] = 103;
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_CLONE));
+  CHECK(f.logged("cont 100 sig 0"));  // the creator goes on
+  CHECK(f.engine.thread_alive(103));
+  f.interrupted(103);  // its first stop
+  CHECK(f.logged("cont 103 sig 0"));
+  // A thread whose first stop comes before its creator's clone event.
+  f.hit_breakpoint(kSecond);
+  f.interrupted(104);
+  CHECK(f.engine.thread_alive(104));
+  CHECK_FALSE(f.logged("cont 104 sig 0"));  // held: everything is being stopped
+  for (pid_t t : {kLeader, kThird, pid_t(103)}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == kSecond);
+}
+
+TEST_CASE("a Ctrl-C with several threads reports SIGINT once all have stopped") {
+  Threads f;
+  f.continue_all();
+  f.engine.interrupt();
+  f.interrupted(kThird);
+  f.interrupted(kSecond);
+  CHECK(f.stops.empty());
+  f.interrupted(kLeader);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].host_signal == SIGINT);
+  CHECK(f.stops[0].tid == kLeader);
+}
