@@ -299,6 +299,17 @@ Request parse(std::string_view p) {
     return req::MonitorCommand{std::string(bytes->begin(), bytes->end())};
   }
   if (p == "!") return req::ExtendedMode{};
+  if (p.starts_with("QPassSignals:") || p.starts_with("QProgramSignals:")) {
+    req::SignalSet set{p.starts_with("QPass"), {}};
+    std::string_view list = p.substr(p.find(':') + 1);
+    for (auto field : split(list, ';')) {
+        if (field.empty()) continue;  // gdb ends the list with ';'
+        auto n = parse_hex_number(field);
+        if (!n || *n > 1000) return malformed("bad signal number");
+        set.gdb_signals.push_back(static_cast<int>(*n));
+      }
+    return set;
+  }
   if (p.starts_with("vRun;")) {
     req::Run run;
     for (auto field : split(p.substr(5), ';')) {

@@ -64,6 +64,8 @@ struct ExtendedMode {};                             // '!'
 struct Run { std::vector<std::string> argv; };      // vRun: argv[0] empty = the last program
 struct AttachTo { std::int64_t pid; };              // vAttach
 struct Restart {};                                  // 'R': run the last program again, no reply
+// QPassSignals (deliver without stopping) / QProgramSignals: gdb's signal numbers.
+struct SignalSet { bool pass; std::vector<int> gdb_signals; };
 struct Malformed { std::string why; };
 struct Unknown {};
 }  // namespace req
@@ -76,7 +78,7 @@ using Request = std::variant<
     req::ThreadInfoNext, req::Attached, req::Detach, req::Kill, req::Symbol, req::CtrlC,
     req::FileOpen, req::FilePread, req::FilePwrite, req::FileClose, req::FileFstat,
     req::FileUnlink, req::FileReadlink, req::FileSetFs, req::MonitorCommand, req::ExtendedMode,
-    req::Run, req::AttachTo, req::Restart, req::Malformed, req::Unknown>;
+    req::Run, req::AttachTo, req::Restart, req::SignalSet, req::Malformed, req::Unknown>;
 
 Request parse(std::string_view payload);
 

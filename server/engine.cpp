@@ -23,7 +23,7 @@ Engine::Thread* Engine::find(pid_t tid) {
 }
 
 Engine::Thread& Engine::add_thread(pid_t tid, ThreadState state) {
-  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0};
+  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}};
   return threads_.emplace(tid, std::move(t)).first->second;
 }
 
@@ -96,6 +96,13 @@ std::optional<std::uint64_t> Engine::pc(pid_t tid) {
   Thread* t = find(tid);
   if (!t || !layout_) return std::nullopt;
   return t->registers->read_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info);
+}
+
+std::vector<std::uint8_t> Engine::siginfo(pid_t tid) {
+  std::vector<std::uint8_t> raw;
+  Thread* t = find(tid);
+  if (!t || !t->state.stopped() || ops_->get_siginfo(tid, raw) != 0) raw.clear();
+  return raw;
 }
 
 long Engine::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
@@ -185,6 +192,9 @@ void Engine::resume(const std::vector<ThreadResume>& plan) {
       t->pending.reset();
   }
   if (!told.empty()) {
+    // Nothing runs, but the signals gdb sent along are not lost.
+    for (const ThreadResume& r : plan)
+      if (Thread* t = find(r.tid); t && r.request.host_signal) t->held_signals.push_back(r.request.host_signal);
     random_state_ = random_state_ * 1103515245u + 12345u;
     Thread* chosen = told[(random_state_ >> 16) % told.size()];
     EngineStop stop = *chosen->pending;
@@ -195,7 +205,12 @@ void Engine::resume(const std::vector<ThreadResume>& plan) {
   for (const ThreadResume& r : plan) {
     Thread* t = find(r.tid);
     if (!t) continue;
-    if (auto now = t->state.request_resume(r.request)) start(*t, *now);
+    ResumeRequest request = r.request;
+    if (!request.host_signal && !t->held_signals.empty() && t->state.stopped()) {
+      request.host_signal = t->held_signals.front();
+      t->held_signals.pop_front();
+    }
+    if (auto now = t->state.request_resume(request)) start(*t, *now);
   }
 }
 
@@ -334,7 +349,19 @@ void Engine::handle_wait(const WaitResult& w) {
     ops_->get_trap_info(t->tid, trap);
     stop = decode_trap(*t, trap);
   }
+  bool passing = event == 0 && signal != SIGTRAP && pass_signals_.count(signal);
+  ResumeRequest was = t->state.last_resume();
   t->state.on_stop(StopKind::Event);
+  if (passing) {
+    // gdb said "nostop pass": no round trip. While all stop it waits with the thread.
+    if (stopping_all_) {
+      t->held_signals.push_back(signal);
+      finish_stop_all_if_done();
+    } else if (auto now = t->state.request_resume({was.step, signal})) {
+      start(*t, *now);
+    }
+    return;
+  }
   event_to_report(*t, stop);
 }
 
@@ -380,6 +407,8 @@ void Engine::detach() {
     if (t.pending && t.pending->kind == EngineStop::Kind::Signal && t.pending->host_signal != SIGTRAP &&
         !pass_signal.count(tid))
       pass_signal[tid] = t.pending->host_signal;  // a signal gdb never heard of: not lost
+  for (auto& [tid, t] : threads_)
+    if (!t.held_signals.empty() && !pass_signal.count(tid)) pass_signal[tid] = t.held_signals.front();
   remove_all_breakpoints();
   for (auto& [tid, t] : threads_) {
     t.registers->flush();

@@ -12,10 +12,12 @@
 // thread's pc was moved off it (gdbserver's rules).
 #include <sys/types.h>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,12 +64,16 @@ class Engine {
   // With gdb's "swbreak" feature the stub moves the pc back onto the breakpoint;
   // without it gdb does that itself and the pc must be left alone.
   void set_rewind_pc_at_breakpoints(bool rewind) { rewind_pc_at_breakpoints_ = rewind; }
+  // QPassSignals: these host signals go straight to the program, gdb never stops for them.
+  void set_pass_signals(std::set<int> host_signals) { pass_signals_ = std::move(host_signals); }
 
   const arch::RegisterLayout& layout() const { return *layout_; }
   const arch::Arch& arch() const { return *arch_; }
   bool read_register(pid_t tid, unsigned regnum, std::vector<std::uint8_t>& value);
   bool write_register(pid_t tid, unsigned regnum, std::span<const std::uint8_t> value);
   std::optional<std::uint64_t> pc(pid_t tid);
+  // The siginfo of the signal that stopped a stopped thread; empty if none.
+  std::vector<std::uint8_t> siginfo(pid_t tid);
 
   // Bytes transferred, or -errno. Reads show no breakpoint instructions.
   long read_memory(std::uint64_t address, std::span<std::uint8_t> out);
@@ -94,6 +100,10 @@ class Engine {
     std::unique_ptr<RegisterCache> registers;
     std::optional<EngineStop> pending;  // met while the others were being stopped; not told yet
     std::uint64_t pending_pc = 0;       // where a pending breakpoint hit was
+    // Signals owed to the thread, delivered one per resume: a pass signal met
+    // while all were stopping, or one gdb resumed it with when a kept event
+    // was told instead of resuming.
+    std::deque<int> held_signals;
   };
 
   Thread* find(pid_t tid);
@@ -128,6 +138,7 @@ class Engine {
   StopHandler on_stop_;
   std::function<void(const std::string&)> log_;
   bool rewind_pc_at_breakpoints_ = true;
+  std::set<int> pass_signals_;
 };
 
 }  // namespace ustub

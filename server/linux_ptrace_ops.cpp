@@ -51,6 +51,14 @@ int LinuxPtraceOps::set_regset(pid_t tid, unsigned note_type, std::span<const st
   return result(ptrace(PTRACE_SETREGSET, tid, reinterpret_cast<void*>(static_cast<long>(note_type)), &iov));
 }
 
+int LinuxPtraceOps::get_siginfo(pid_t tid, std::vector<std::uint8_t>& raw) {
+  siginfo_t si{};
+  if (ptrace(PTRACE_GETSIGINFO, tid, nullptr, &si) == -1) return errno;
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(&si);
+  raw.assign(bytes, bytes + sizeof si);
+  return 0;
+}
+
 int LinuxPtraceOps::get_event_message(pid_t tid, unsigned long& message) {
   return result(ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &message));
 }

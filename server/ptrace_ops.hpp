@@ -33,6 +33,8 @@ class PtraceOps {
   virtual int get_regset(pid_t tid, unsigned note_type, std::vector<std::uint8_t>& image) = 0;
   virtual int set_regset(pid_t tid, unsigned note_type, std::span<const std::uint8_t> image) = 0;
   virtual int get_trap_info(pid_t tid, TrapInfo& info) = 0;
+  // PTRACE_GETSIGINFO as the kernel's raw bytes (gdb's $_siginfo).
+  virtual int get_siginfo(pid_t tid, std::vector<std::uint8_t>& raw) = 0;
   // PTRACE_GETEVENTMSG: the new thread's id at a PTRACE_EVENT_CLONE stop.
   virtual int get_event_message(pid_t tid, unsigned long& message) = 0;
   // Returns bytes transferred (possibly short) or -errno.

@@ -27,6 +27,24 @@ struct overloaded : Ts... {
 template <class... Ts>
 overloaded(Ts...) -> overloaded<Ts...>;  // clang 14 does not deduce it for aggregates
 
+// The CPU a thread last ran on: field 39 of /proc/PID/task/TID/stat.
+int last_cpu(pid_t pid, pid_t tid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat").c_str(), "r");
+  if (!f) return -1;
+  char buf[1024] = {};
+  std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  std::string_view stat(buf, n);
+  auto paren = stat.rfind(')');  // the name may hold spaces
+  if (paren == std::string_view::npos) return -1;
+  int field = 2;
+  for (std::size_t i = paren + 1; i < stat.size(); ++i) {
+    if (stat[i] != ' ') continue;
+    if (++field == 39) return std::atoi(stat.data() + i + 1);
+  }
+  return -1;
+}
+
 std::string error_text(std::string_view message) {
   // Replies are not escaped: keep the message free of framing characters.
   std::string out = "E.";
@@ -108,6 +126,16 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
       overloaded{
           [&](const r::QuerySupported& q) -> std::optional<std::string> { return supported(q); },
           [&](const r::StartNoAckMode&) -> std::optional<std::string> { return "OK"; },
+          [&](const r::SignalSet& q) -> std::optional<std::string> {
+            // QProgramSignals only narrows what a resume may deliver; gdb never
+            // resumes with a signal it keeps from the program, so accepting it is enough.
+            if (!q.pass) return "OK";
+            std::set<int> host;
+            for (int s : q.gdb_signals)
+              if (int h = gdb_to_host_signal(s)) host.insert(h);
+            engine_.set_pass_signals(std::move(host));
+            return "OK";
+          },
           [&](const r::HaltReason&) -> std::optional<std::string> {
             if (unreported_exit_) return report_unreported_exit();
             return stop_reply(engine_.last_stop());
@@ -246,7 +274,7 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   engine_.set_rewind_pc_at_breakpoints(swbreak);
   std::string out = "PacketSize=" + rsp::number_to_hex(kPacketSize);
   out += ";QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+";
-  out += ";qXfer:exec-file:read+;qXfer:threads:read+;vContSupported+";
+  out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;vContSupported+;QPassSignals+;QProgramSignals+";
   if (multiprocess_) out += ";multiprocess+";
   if (swbreak) out += ";swbreak+";
   return out;
@@ -440,6 +468,7 @@ std::string Session::thread_list_xml() const {
       if (!name.empty() && name.back() == '\n') name.pop_back();
     }
     xml += "<thread id=\"" + thread_id(tid) + "\"";
+    if (int core = last_cpu(engine_.pid(), tid); core >= 0) xml += " core=\"" + std::to_string(core) + "\"";
     std::string escaped = rsp::xml_escape(name);
     if (!escaped.empty()) xml += " name=\"" + escaped + "\"";
     xml += "/>\n";
@@ -476,6 +505,12 @@ std::string Session::xfer(const rsp::req::XferRead& r) {
     return chunk(*auxv);
   }
   if (r.object == "threads") return chunk(thread_list_xml());
+  if (r.object == "siginfo") {
+    if (!engine_.has_process()) return error_text("no process");
+    auto raw = engine_.siginfo(selected_thread(general_thread_));
+    if (raw.empty()) return error_text("no signal");
+    return chunk(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+  }
   if (r.object == "libraries-svr4") {
     auto memory = [&](std::uint64_t address, std::span<std::uint8_t> out) { return engine_.read_memory(address, out); };
     // gdb's annex: "start=ADDR;prev=ADDR;lmid=ADDR", when it walks from a known point.

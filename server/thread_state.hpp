@@ -37,6 +37,7 @@ class ThreadState {
   bool stopped() const { return phase_ == Phase::Stopped; }
   bool interrupt_outstanding() const { return interrupt_outstanding_; }
   ResumeRequest resume_to_apply() const { return to_apply_; }
+  ResumeRequest last_resume() const { return last_resume_; }
 
   // gdb (or stop-all) wants the thread stopped. True: send PTRACE_INTERRUPT now.
   bool request_stop();

@@ -54,7 +54,8 @@ class Env:
         cc("-o", "basic", os.path.join(src, "basic.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
         for name in ("crash", "spin", "sleeper", "signals", "echo_line", "no_ptrace"):
             cc("-o", name, os.path.join(src, name + ".c"))
-        cc("-pthread", "-o", "threads", os.path.join(src, "threads.c"))
+        for name in ("threads", "signal_storm"):
+            cc("-pthread", "-o", name, os.path.join(src, name + ".c"))
 
     def program(self, name):
         return os.path.join(self.bin, name)

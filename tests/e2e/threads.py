@@ -123,3 +123,25 @@ def stress_16_threads_2000_hits_with_random_interrupts(env):
     print(f"  2000 hits and {interrupts} interrupts in {time.time() - started:.1f} s")
     c.close()
     check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def signals_gdb_does_not_stop_for_cost_no_round_trip(env):
+    log = os.path.join(env.runtime, "storm-packets.log")
+    u = Ustub(env, "--once", "--remote-debug", f"--debug-file={log}", ":0", "./signal_storm")
+    out = gdb(env, [remote(u.port()), "handle SIGUSR1 nostop noprint pass", "continue"],
+              env.program("signal_storm"))
+    expect(out, r"exited normally")  # the program counted 1000 deliveries itself
+    check(u.wait_exit() == 0, "ustub exits with its program")
+    with open(log) as f:
+        resumes = sum(1 for line in f if line.startswith("<- $vCont;c") or line.startswith("<- $vCont;C"))
+    check(resumes < 20, f"{resumes} resumes for 1000 signals gdb does not stop for (QPassSignals)")
+
+
+@test
+def siginfo_of_the_signal_that_stopped_the_program(env):
+    u = Ustub(env, "--once", ":0", "./crash")
+    out = gdb(env, [remote(u.port()), "continue", "print $_siginfo.si_signo",
+                    "print $_siginfo._sifields._sigfault.si_addr", "kill"], env.program("crash"))
+    expect(out, r"^\$1 = 11$")
+    expect(out, r"^\$2 = \(void \*\) 0x[0-9a-f]+")

@@ -188,3 +188,33 @@ TEST_CASE("a Ctrl-C with several threads reports SIGINT once all have stopped") 
   CHECK(f.stops[0].host_signal == SIGINT);
   CHECK(f.stops[0].tid == kLeader);
 }
+
+TEST_CASE("a pass signal goes straight back to the program; during a stop of all it waits with the thread") {
+  Threads f;
+  f.engine.set_pass_signals({SIGUSR1});
+  f.continue_all();
+  f.land(kSecond, stopped_status(SIGUSR1));
+  CHECK(f.ops.log.back() == "cont 101 sig 10");
+  CHECK(f.stops.empty());
+  f.hit_breakpoint(kThird);
+  f.land(kSecond, stopped_status(SIGUSR1));  // met while the others are being stopped
+  f.interrupted(kLeader);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == kThird);
+  f.continue_all();
+  CHECK(f.logged("cont 101 sig 10"));
+}
+
+TEST_CASE("signals gdb resumes with are kept when a kept event is told instead of resuming") {
+  Threads f;
+  f.continue_all();
+  f.hit_breakpoint(kSecond);
+  f.land(kThird, stopped_status(SIGUSR2));
+  f.interrupted(kLeader);
+  // gdb passes a signal to the leader, but the third's SIGUSR2 is told first.
+  f.engine.resume({{kLeader, {false, SIGUSR1}}, {kSecond, {}}, {kThird, {}}});
+  REQUIRE(f.stops.size() == 2);
+  CHECK_FALSE(f.logged("cont 100 sig 10"));
+  f.continue_all();
+  CHECK(f.logged("cont 100 sig 10"));  // delivered at the next resume, once
+}

@@ -73,6 +73,11 @@ class ScriptedOps : public PtraceOps {
     return 0;
   }
   std::map<pid_t, unsigned long> event_messages;
+  int get_siginfo(pid_t tid, std::vector<std::uint8_t>& raw) override {
+    raw.assign(128, 0);
+    std::memcpy(raw.data(), &traps[tid].signo, sizeof(int));
+    return 0;
+  }
   int get_event_message(pid_t tid, unsigned long& message) override {
     message = event_messages[tid];
     return 0;

@@ -123,3 +123,13 @@ TEST_CASE("hostile inputs never crash the parser") {
     CHECK_FALSE(std::holds_alternative<req::Resume>(r));
   }
 }
+
+TEST_CASE("QPassSignals and QProgramSignals: gdb's hex numbers, its trailing ';' and an empty list") {
+  auto pass = std::get<rsp::req::SignalSet>(rsp::parse("QPassSignals:e;10;1e;"));
+  CHECK(pass.pass);
+  CHECK(pass.gdb_signals == std::vector<int>{14, 16, 30});
+  auto none = std::get<rsp::req::SignalSet>(rsp::parse("QPassSignals:"));
+  CHECK(none.gdb_signals.empty());
+  CHECK_FALSE(std::get<rsp::req::SignalSet>(rsp::parse("QProgramSignals:2")).pass);
+  CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("QPassSignals:zz")));
+}
