@@ -4,13 +4,18 @@
 // layout and expedited registers are derived from the table (register_layout).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "arch/hardware_debug.hpp"
+
 namespace arch {
+
+class HardwareDebug;
 
 enum class RegisterRole { None, ProgramCounter, StackPointer, FramePointer };
 
@@ -81,6 +86,10 @@ class Arch {
   // Last chance to fix up a regset image before it is written back
   // (x86: mark the XSAVE components we wrote as in use).
   virtual void prepare_regset_for_write(unsigned regset, std::span<std::uint8_t> image) const;
+
+  // Hardware break/watchpoint slots for one process; nullptr where ustub has
+  // none for this architecture (gdb then uses software watchpoints).
+  virtual std::unique_ptr<HardwareDebug> make_hardware_debug() const { return nullptr; }
 };
 
 // The architecture ustub itself was built for.

@@ -42,7 +42,9 @@ std::string build_stop_reply(const StopReply& stop, bool multiprocess) {
   }
   if (!stop.reason.empty()) {
     out += stop.reason;
-    out += ":;";
+    out += ':';
+    out += stop.reason_value;
+    out += ';';
   }
   return out;
 }

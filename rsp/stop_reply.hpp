@@ -15,7 +15,8 @@ struct StopReply {
   std::int64_t tid = 0;
   // Expedited registers: remote register number and the value as target-order hex.
   std::vector<std::pair<unsigned, std::string>> registers;
-  std::string reason;  // "swbreak", "hwbreak", … or empty
+  std::string reason;        // "swbreak", "hwbreak", "watch", "rwatch", "awatch", or empty
+  std::string reason_value;  // the data address of a watchpoint hit, in hex
   // gdbserver's --disable-packet testing switches: no "thread:" (Tthread), or
   // a bare "Sxx" instead of a T packet (T).
   bool with_thread = true;

@@ -23,7 +23,7 @@ Engine::Thread* Engine::find(pid_t tid) {
 }
 
 Engine::Thread& Engine::add_thread(pid_t tid, ThreadState state) {
-  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}};
+  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false};
   return threads_.emplace(tid, std::move(t)).first->second;
 }
 
@@ -31,6 +31,7 @@ Engine::Thread& Engine::add_thread(pid_t tid, ThreadState state) {
 Engine::Thread& Engine::add_newborn(pid_t tid) {
   Thread& t = add_thread(tid, ThreadState::newborn());
   if (stopping_all_) t.state.request_stop();
+  t.needs_debug_registers = hw_ && !hw_->empty();
   return t;
 }
 
@@ -51,6 +52,7 @@ void Engine::adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, Eng
     if (feature.optional && arch_->optional_feature_present(feature.name, reader))
       present.emplace_back(feature.name);
   layout_ = std::make_unique<arch::RegisterLayout>(*arch_, present);
+  hw_ = arch_->make_hardware_debug();
   last_stop_ = initial_stop;
 }
 
@@ -59,6 +61,8 @@ void Engine::reset() {
   launched_ = false;
   stopping_all_ = false;
   reporting_.reset();
+  hw_.reset();
+  read_watch_values_.clear();
   threads_.clear();
   breakpoints_ = BreakpointTable{};
 }
@@ -156,6 +160,71 @@ int Engine::remove_breakpoint(std::uint64_t address) {
   // A thread stepping off this breakpoint will find it gone and not re-plant it.
   long n = ops_->write_memory(pid_, address, *original);
   return n == static_cast<long>(original->size()) ? 0 : (n < 0 ? static_cast<int>(-n) : EIO);
+}
+
+int Engine::write_debug_registers(Thread& t) {
+  t.needs_debug_registers = false;
+  for (auto [offset, value] : hw_->thread_words())
+    if (int rc = ops_->poke_user(t.tid, offset, value)) return rc;
+  return 0;
+}
+
+int Engine::insert_hardware(arch::WatchKind kind, std::uint64_t address, std::uint64_t length) {
+  if (!pid_ || !hw_) return ENOSYS;
+  if (int rc = hw_->insert(kind, address, length)) return rc;
+  for (auto& [tid, t] : threads_) {
+    if (!t.state.stopped()) {
+      t.needs_debug_registers = true;
+      continue;
+    }
+    if (int rc = write_debug_registers(t)) {
+      // The kernel refused the address (e.g. in kernel space): take it back everywhere.
+      hw_->remove(kind, address, length);
+      for (auto& [_, other] : threads_)
+        if (other.state.stopped()) write_debug_registers(other);
+      return rc;
+    }
+  }
+  if (kind == arch::WatchKind::Read) {
+    std::vector<std::uint8_t> value(length);
+    long n = read_memory(address, value);
+    value.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    read_watch_values_[address] = std::move(value);
+  }
+  return 0;
+}
+
+int Engine::remove_hardware(arch::WatchKind kind, std::uint64_t address, std::uint64_t length) {
+  if (!pid_ || !hw_) return ENOSYS;
+  hw_->remove(kind, address, length);
+  if (kind == arch::WatchKind::Read) read_watch_values_.erase(address);
+  for (auto& [tid, t] : threads_) {
+    if (t.state.stopped())
+      write_debug_registers(t);
+    else
+      t.needs_debug_registers = true;
+  }
+  return 0;
+}
+
+std::optional<arch::HardwareHit> Engine::hardware_hit(Thread& t) {
+  if (!hw_ || hw_->empty()) return std::nullopt;
+  std::uint64_t status = 0;
+  if (ops_->peek_user(t.tid, hw_->status_offset(), status) != 0) return std::nullopt;
+  auto hit = hw_->decode_status(status);
+  if (hit) ops_->poke_user(t.tid, hw_->status_offset(), 0);  // the hardware never clears it
+  return hit;
+}
+
+bool Engine::read_watch_saw_a_write(const arch::HardwareHit& hit) {
+  auto it = read_watch_values_.upper_bound(hit.address);
+  if (it == read_watch_values_.begin()) return false;
+  --it;
+  std::vector<std::uint8_t> now(it->second.size());
+  long n = read_memory(it->first, now);
+  if (n != static_cast<long>(now.size()) || now == it->second) return false;
+  it->second = std::move(now);
+  return true;
 }
 
 // A thread resumed at one of gdb's breakpoints runs into it: gdb steps over
@@ -325,6 +394,7 @@ void Engine::handle_wait(const WaitResult& w) {
   int event = status >> 16;
   t->registers->invalidate();
 
+  if (t->needs_debug_registers && hw_) write_debug_registers(*t);
   if (event == PTRACE_EVENT_CLONE) {
     unsigned long child = 0;
     if (ops_->get_event_message(t->tid, child) == 0 && child > 0 && !find(static_cast<pid_t>(child)))
@@ -345,24 +415,34 @@ void Engine::handle_wait(const WaitResult& w) {
   if (event == PTRACE_EVENT_EXEC) {
     stop.host_signal = SIGTRAP;
   } else if (signal == SIGTRAP && event == 0) {
-    TrapInfo trap;  // left zeroed if the kernel will not say: then it is a plain SIGTRAP
-    ops_->get_trap_info(t->tid, trap);
-    stop = decode_trap(*t, trap);
+    if (auto hit = hardware_hit(*t)) {
+      stop.hardware_hit = hit;
+    } else {
+      TrapInfo trap;  // left zeroed if the kernel will not say: then it is a plain SIGTRAP
+      ops_->get_trap_info(t->tid, trap);
+      stop = decode_trap(*t, trap);
+    }
   }
-  bool passing = event == 0 && signal != SIGTRAP && pass_signals_.count(signal);
   ResumeRequest was = t->state.last_resume();
   t->state.on_stop(StopKind::Event);
-  if (passing) {
-    // gdb said "nostop pass": no round trip. While all stop it waits with the thread.
-    if (stopping_all_) {
-      t->held_signals.push_back(signal);
-      finish_stop_all_if_done();
-    } else if (auto now = t->state.request_resume({was.step, signal})) {
-      start(*t, *now);
-    }
-    return;
-  }
+  // gdb said "nostop pass": no round trip.
+  if (event == 0 && signal != SIGTRAP && pass_signals_.count(signal)) return resume_quietly(*t, was, signal);
+  // A read watchpoint that a write set off (x86 has no read-only traps).
+  if (stop.hardware_hit && stop.hardware_hit->kind == arch::WatchKind::Read &&
+      read_watch_saw_a_write(*stop.hardware_hit))
+    return resume_quietly(*t, was, 0);
   event_to_report(*t, stop);
+}
+
+// Lets a thread go on from a stop gdb is not to hear of. While all stop, it
+// waits with the others, and its signal with it.
+void Engine::resume_quietly(Thread& t, ResumeRequest was, int signal) {
+  if (stopping_all_) {
+    if (signal) t.held_signals.push_back(signal);
+    finish_stop_all_if_done();
+  } else if (auto now = t.state.request_resume({was.step, signal})) {
+    start(t, *now);
+  }
 }
 
 void Engine::drain_events() {
@@ -410,6 +490,9 @@ void Engine::detach() {
   for (auto& [tid, t] : threads_)
     if (!t.held_signals.empty() && !pass_signal.count(tid)) pass_signal[tid] = t.held_signals.front();
   remove_all_breakpoints();
+  if (hw_ && !hw_->empty())
+    for (auto& [tid, t] : threads_)
+      for (auto [offset, value] : hw_->cleared_words()) ops_->poke_user(tid, offset, value);
   for (auto& [tid, t] : threads_) {
     t.registers->flush();
     ops_->detach(tid, pass_signal.count(tid) ? pass_signal[tid] : 0);

@@ -36,6 +36,7 @@ struct EngineStop {
   int host_signal = 0;  // Signal, Terminated
   int exit_code = 0;    // Exited
   bool software_breakpoint = false;
+  std::optional<arch::HardwareHit> hardware_hit;  // a hardware breakpoint or watchpoint fired
 };
 
 struct ThreadResume {
@@ -80,6 +81,10 @@ class Engine {
   long write_memory(std::uint64_t address, std::span<const std::uint8_t> in);
   int insert_breakpoint(std::uint64_t address);  // 0 or errno
   int remove_breakpoint(std::uint64_t address);
+  bool has_hardware_debug() const { return hw_ != nullptr; }
+  // Z1–Z4 in every thread, present and future. 0 or errno (ENOSPC: out of slots).
+  int insert_hardware(arch::WatchKind kind, std::uint64_t address, std::uint64_t length);
+  int remove_hardware(arch::WatchKind kind, std::uint64_t address, std::uint64_t length);
 
   void resume(const std::vector<ThreadResume>& plan);
   void interrupt();
@@ -104,6 +109,7 @@ class Engine {
     // while all were stopping, or one gdb resumed it with when a kept event
     // was told instead of resuming.
     std::deque<int> held_signals;
+    bool needs_debug_registers = false;  // new: the kernel did not copy them from its creator
   };
 
   Thread* find(pid_t tid);
@@ -115,6 +121,7 @@ class Engine {
   void stop_all_others();
   void send_interrupt(pid_t tid);
   void finish_stop_all_if_done();
+  void resume_quietly(Thread& t, ResumeRequest was, int signal);
   bool pending_still_valid(Thread& t);
   void start(Thread& t, ResumeRequest request);
   void report(const EngineStop& stop);
@@ -122,6 +129,10 @@ class Engine {
   EngineStop decode_trap(Thread& t, const TrapInfo& trap);
   void remove_all_breakpoints();
   bool breakpoint_still_planted(std::uint64_t address);
+  int write_debug_registers(Thread& t);
+  std::optional<arch::HardwareHit> hardware_hit(Thread& t);
+  // A read watchpoint on x86 also fires on writes: true if the value changed (a write).
+  bool read_watch_saw_a_write(const arch::HardwareHit& hit);
   void reset();
 
   const arch::Arch* arch_;
@@ -131,6 +142,8 @@ class Engine {
   std::map<pid_t, Thread> threads_;
   std::unique_ptr<arch::RegisterLayout> layout_;
   BreakpointTable breakpoints_;
+  std::unique_ptr<arch::HardwareDebug> hw_;
+  std::map<std::uint64_t, std::vector<std::uint8_t>> read_watch_values_;  // by piece address
   EngineStop last_stop_;
   bool stopping_all_ = false;
   std::optional<EngineStop> reporting_;  // what gdb hears once all are stopped (none: a Ctrl-C)

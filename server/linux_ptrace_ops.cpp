@@ -59,6 +59,19 @@ int LinuxPtraceOps::get_siginfo(pid_t tid, std::vector<std::uint8_t>& raw) {
   return 0;
 }
 
+int LinuxPtraceOps::peek_user(pid_t tid, unsigned offset, std::uint64_t& value) {
+  errno = 0;
+  long word = ptrace(PTRACE_PEEKUSER, tid, reinterpret_cast<void*>(static_cast<long>(offset)), nullptr);
+  if (errno != 0) return errno;
+  value = static_cast<std::uint64_t>(word);
+  return 0;
+}
+
+int LinuxPtraceOps::poke_user(pid_t tid, unsigned offset, std::uint64_t value) {
+  return result(ptrace(PTRACE_POKEUSER, tid, reinterpret_cast<void*>(static_cast<long>(offset)),
+                       reinterpret_cast<void*>(value)));
+}
+
 int LinuxPtraceOps::get_event_message(pid_t tid, unsigned long& message) {
   return result(ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &message));
 }

@@ -17,6 +17,8 @@ class LinuxPtraceOps final : public PtraceOps {
   int get_trap_info(pid_t tid, TrapInfo& info) override;
   int get_event_message(pid_t tid, unsigned long& message) override;
   int get_siginfo(pid_t tid, std::vector<std::uint8_t>& raw) override;
+  int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override;
+  int poke_user(pid_t tid, unsigned offset, std::uint64_t value) override;
   long read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) override;
   long write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in) override;
   std::optional<WaitResult> wait(pid_t tid, bool block) override;

@@ -271,12 +271,14 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   };
   multiprocess_ = offered("multiprocess+");
   bool swbreak = offered("swbreak+");
+  hwbreak_ = offered("hwbreak+");
   engine_.set_rewind_pc_at_breakpoints(swbreak);
   std::string out = "PacketSize=" + rsp::number_to_hex(kPacketSize);
   out += ";QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+";
   out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;vContSupported+;QPassSignals+;QProgramSignals+";
   if (multiprocess_) out += ";multiprocess+";
   if (swbreak) out += ";swbreak+";
+  if (hwbreak_) out += ";hwbreak+";
   return out;
 }
 
@@ -312,6 +314,16 @@ std::string Session::stop_reply(const EngineStop& stop) {
       if (!engine_.has_process()) return "W00";
       reply.value = host_to_gdb_signal(stop.host_signal);
       if (stop.software_breakpoint) reply.reason = "swbreak";
+      if (stop.hardware_hit) {
+        switch (stop.hardware_hit->kind) {
+          case arch::WatchKind::Execute: reply.reason = hwbreak_ ? "hwbreak" : ""; break;
+          case arch::WatchKind::Write: reply.reason = "watch"; break;
+          case arch::WatchKind::Read: reply.reason = "rwatch"; break;
+          case arch::WatchKind::Access: reply.reason = "awatch"; break;
+        }
+        if (stop.hardware_hit->kind != arch::WatchKind::Execute)
+          reply.reason_value = rsp::number_to_hex(stop.hardware_hit->address);
+      }
       std::vector<std::uint8_t> value;
       for (const arch::LayoutEntry* e : engine_.layout().expedited())
         if (engine_.read_register(stop.tid, e->regnum, value))
@@ -452,8 +464,17 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
 }
 
 std::string Session::breakpoint(const rsp::req::Breakpoint& r) {
-  if (r.type != 0) return "";  // hardware breakpoints and watchpoints: not yet
-  int rc = r.insert ? engine_.insert_breakpoint(r.address) : engine_.remove_breakpoint(r.address);
+  int rc;
+  if (r.type == 0) {
+    rc = r.insert ? engine_.insert_breakpoint(r.address) : engine_.remove_breakpoint(r.address);
+  } else {
+    if (!engine_.has_hardware_debug() || r.type > 4) return "";  // gdb falls back to software
+    static constexpr arch::WatchKind kinds[] = {arch::WatchKind::Execute, arch::WatchKind::Execute,
+                                                arch::WatchKind::Write, arch::WatchKind::Read,
+                                                arch::WatchKind::Access};
+    auto kind = kinds[r.type];
+    rc = r.insert ? engine_.insert_hardware(kind, r.address, r.kind) : engine_.remove_hardware(kind, r.address, r.kind);
+  }
   return rc == 0 ? "OK" : errno_text(rc);
 }
 

@@ -91,6 +91,7 @@ class Session {
   HostIo host_io_;
   bool no_ack_ = false;
   bool multiprocess_ = false;
+  bool hwbreak_ = false;
   bool waiting_for_stop_ = false;
   bool interrupt_pending_ = false;  // a Ctrl-C not yet answered by a SIGINT stop
   std::optional<EngineStop> unreported_exit_;  // the process died while gdb had it stopped

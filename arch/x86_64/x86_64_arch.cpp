@@ -211,4 +211,8 @@ void X86_64Arch::prepare_regset_for_write(unsigned regset, std::span<std::uint8_
   std::memcpy(image.data() + kXsaveHeaderBv, &bv, 8);
 }
 
+std::unique_ptr<HardwareDebug> X86_64Arch::make_hardware_debug() const {
+  return std::make_unique<X86DebugRegisters>();
+}
+
 }  // namespace arch

@@ -1,5 +1,6 @@
 #pragma once
 #include "arch/arch.hpp"
+#include "arch/x86_64/debug_registers.hpp"
 
 namespace arch {
 
@@ -19,6 +20,7 @@ class X86_64Arch final : public Arch {
   void encode_special(const RegisterInfo& reg, std::span<const std::uint8_t> value,
                       std::span<std::uint8_t> image) const override;
   void prepare_regset_for_write(unsigned regset, std::span<std::uint8_t> image) const override;
+  std::unique_ptr<HardwareDebug> make_hardware_debug() const override;
 
   static constexpr unsigned kGeneralRegset = 0;  // NT_PRSTATUS: struct user_regs_struct
   static constexpr unsigned kFloatRegset = 1;    // NT_X86_XSTATE, else NT_PRFPREG (FXSAVE)

@@ -145,3 +145,30 @@ def siginfo_of_the_signal_that_stopped_the_program(env):
                     "print $_siginfo._sifields._sigfault.si_addr", "kill"], env.program("crash"))
     expect(out, r"^\$1 = 11$")
     expect(out, r"^\$2 = \(void \*\) 0x[0-9a-f]+")
+
+
+@test
+def hardware_watchpoints_and_breakpoints_in_every_thread(env):
+    u = Ustub(env, "--once", ":0", "./watch")
+    out = gdb(env, [remote(u.port()), "break main", "continue", "watch counter", "rwatch reader_sum",
+                    "hbreak thread_main", "continue", "continue", "continue", "continue", "continue",
+                    "delete", "awatch spare[1]", "continue", "delete", "continue"], env.program("watch"))
+    expect(out, r"^Hardware watchpoint 2: counter$")
+    expect(out, r"Old value = 0\nNew value = 1\n")
+    expect(out, r"Hardware read watchpoint 3: reader_sum\n\nValue = 0\n")
+    expect(out, r'Thread \d+ "watch" hit Breakpoint 4, thread_main')  # hbreak, in the new thread
+    expect(out, r'Thread \d+ "watch" hit Hardware watchpoint 2: counter\n\nOld value = 1\nNew value = 11\n')
+    expect(out, r"Hardware access \(read/write\) watchpoint 5: spare\[1\]\n\n(Old )?[Vv]alue = 0\n")
+    expect(out, r"exited normally")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def too_many_hardware_watchpoints_is_an_error_gdb_understands(env):
+    u = Ustub(env, "--once", ":0", "./watch")
+    out = gdb(env, [remote(u.port()), "break main", "continue"] +
+              [f"watch spare[{i}]" for i in range(5)] + ["continue", "delete", "continue"], env.program("watch"))
+    expect(out, r"Could not insert hardware watchpoint 6\.")
+    expect(out, r"You may have requested too many hardware breakpoints/watchpoints")
+    expect(out, r"exited normally")  # and the session went on
+    check(u.wait_exit() == 0, "ustub exits with its program")

@@ -218,3 +218,48 @@ TEST_CASE("signals gdb resumes with are kept when a kept event is told instead o
   f.continue_all();
   CHECK(f.logged("cont 100 sig 10"));  // delivered at the next resume, once
 }
+
+TEST_CASE("a hardware watchpoint is written into every thread, and into threads born later") {
+  Threads f;
+  REQUIRE(f.engine.insert_hardware(arch::WatchKind::Write, 0x5000, 4) == 0);
+  for (pid_t t : {kLeader, kSecond, kThird}) CHECK(f.ops.user_area[{t, 848}] == 0x5000);
+  CHECK(f.ops.user_area[{kSecond, 848 + 56}] != 0);
+  f.continue_all();
+  f.ops.event_messages[kLeader] = 103;
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_CLONE));
+  f.interrupted(103);
+  CHECK(f.ops.user_area[{103, 848}] == 0x5000);
+  // It fires in the new thread: DR6 says slot 0; the stop says where.
+  f.ops.user_area[{103, 848 + 48}] = 1;
+  f.land(103, stopped_status(SIGTRAP));
+  for (pid_t t : {kLeader, kSecond, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  REQUIRE(f.stops[0].hardware_hit);
+  CHECK(f.stops[0].hardware_hit->kind == arch::WatchKind::Write);
+  CHECK(f.stops[0].hardware_hit->address == 0x5000);
+  CHECK(f.ops.user_area[{103, 848 + 48}] == 0);  // DR6 cleared for the next one
+}
+
+TEST_CASE("a read watchpoint set off by a write is not reported (x86 traps on both)") {
+  Threads f;
+  for (std::uint64_t a = 0x5000; a < 0x5004; ++a) f.ops.memory[a] = 1;
+  REQUIRE(f.engine.insert_hardware(arch::WatchKind::Read, 0x5000, 4) == 0);
+  f.continue_all();
+  f.ops.memory[0x5000] = 2;  // written
+  f.ops.user_area[{kSecond, 848 + 48}] = 1;
+  f.land(kSecond, stopped_status(SIGTRAP));
+  CHECK(f.stops.empty());
+  CHECK(f.ops.log.back() == "cont 101 sig 0");
+  f.ops.user_area[{kSecond, 848 + 48}] = 1;  // read: the value is as before
+  f.land(kSecond, stopped_status(SIGTRAP));
+  for (pid_t t : {kLeader, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].hardware_hit->kind == arch::WatchKind::Read);
+}
+
+TEST_CASE("detaching clears the debug registers, so the program never traps after") {
+  Threads f;
+  REQUIRE(f.engine.insert_hardware(arch::WatchKind::Access, 0x5000, 8) == 0);
+  f.engine.detach();
+  for (pid_t t : {kLeader, kSecond, kThird}) CHECK(f.ops.user_area[{t, 848 + 56}] == 0);
+}

@@ -73,6 +73,16 @@ class ScriptedOps : public PtraceOps {
     return 0;
   }
   std::map<pid_t, unsigned long> event_messages;
+  std::map<std::pair<pid_t, unsigned>, std::uint64_t> user_area;
+  int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override {
+    value = user_area[{tid, offset}];
+    return 0;
+  }
+  int poke_user(pid_t tid, unsigned offset, std::uint64_t value) override {
+    user_area[{tid, offset}] = value;
+    log.push_back("poke " + std::to_string(tid) + " " + std::to_string(offset) + " " + std::to_string(value));
+    return 0;
+  }
   int get_siginfo(pid_t tid, std::vector<std::uint8_t>& raw) override {
     raw.assign(128, 0);
     std::memcpy(raw.data(), &traps[tid].signo, sizeof(int));
