@@ -2,11 +2,12 @@
 names, all-stop, scheduler locking, and a stress run with interrupts."""
 import os
 import random
+import signal
 import re
 import subprocess
 import time
 
-from harness import GDB, Ustub, check, expect, gdb
+from harness import GDB, Ustub, check, expect, gdb, process_state, start_sleeper, still_counting, wait_until
 from rsp_client import RspClient
 
 TESTS = []
@@ -172,3 +173,23 @@ def too_many_hardware_watchpoints_is_an_error_gdb_understands(env):
     expect(out, r"You may have requested too many hardware breakpoints/watchpoints")
     expect(out, r"exited normally")  # and the session went on
     check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def a_process_stopped_by_someone_else_stays_stopped_after_detach(env):
+    sleeper, counter = start_sleeper(env)
+    try:
+        os.kill(sleeper.pid, signal.SIGSTOP)
+        check(wait_until(lambda: process_state(sleeper.pid) == "T"), "SIGSTOP should stop it")
+        u = Ustub(env, "--once", "--attach", ":0", str(sleeper.pid))
+        out = gdb(env, [remote(u.port()), "info threads", "detach"])
+        expect(out, r"Thread \d+\.\d+ \"sleeper\"")
+        expect(out, r"Detaching from program|\[Inferior 1 \(process \d+\) detached\]")
+        check(u.wait_exit() == 0, "ustub exits after the detach")
+        time.sleep(0.3)
+        check(process_state(sleeper.pid) == "T", f"it must still be stopped, is {process_state(sleeper.pid)}")
+        os.kill(sleeper.pid, signal.SIGCONT)
+        check(still_counting(counter), "and run again on SIGCONT, untraced")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
