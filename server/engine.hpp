@@ -59,6 +59,8 @@ class Engine {
   bool thread_alive(pid_t tid) const { return threads_.count(tid) != 0; }
   const EngineStop& last_stop() const { return last_stop_; }
   bool running() const;
+  // Killed or exiting, with its leader's exit status still to come.
+  bool exiting() const { return pid_ && ops_->exiting(pid_); }
   void set_stop_handler(StopHandler handler) { on_stop_ = std::move(handler); }
   // --debug: one line per kernel event and per request the engine makes.
   void set_event_log(std::function<void(const std::string&)> log) { log_ = std::move(log); }

@@ -72,6 +72,19 @@ int LinuxPtraceOps::poke_user(pid_t tid, unsigned offset, std::uint64_t value) {
                        reinterpret_cast<void*>(value)));
 }
 
+bool LinuxPtraceOps::exiting(pid_t pid) {
+  char buf[512] = {};
+  int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  std::string_view stat(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  auto paren = stat.rfind(')');
+  if (paren == std::string_view::npos || paren + 2 >= stat.size()) return true;
+  char state = stat[paren + 2];
+  return state == 'Z' || state == 'X';
+}
+
 int LinuxPtraceOps::get_event_message(pid_t tid, unsigned long& message) {
   return result(ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &message));
 }

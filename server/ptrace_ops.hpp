@@ -38,6 +38,8 @@ class PtraceOps {
   // PTRACE_PEEKUSER / PTRACE_POKEUSER: a word of the thread's user area (x86 debug registers).
   virtual int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) = 0;
   virtual int poke_user(pid_t tid, unsigned offset, std::uint64_t value) = 0;
+  // The process is on its way out (its leader is a zombie waiting for its threads).
+  virtual bool exiting(pid_t pid) = 0;
   // PTRACE_GETEVENTMSG: the new thread's id at a PTRACE_EVENT_CLONE stop.
   virtual int get_event_message(pid_t tid, unsigned long& message) = 0;
   // Returns bytes transferred (possibly short) or -errno.

@@ -449,7 +449,17 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
       break;
     }
   }
-  if (plan.empty()) return error_text("nothing to resume");
+  if (plan.empty()) {
+    // Every thread gdb named is gone: if the process is dying (a SIGKILL from
+    // outside), its exit is what gdb should hear, now or when it lands.
+    engine_.drain_events();
+    if (unreported_exit_) return report_unreported_exit();
+    if (engine_.has_process() && engine_.exiting()) {
+      waiting_for_stop_ = true;
+      return std::nullopt;
+    }
+    return error_text("nothing to resume");
+  }
   if (interrupt_pending_) {
     // A Ctrl-C that arrived while gdb had not resumed yet: it stops this
     // resume before it starts, as the SIGINT gdbserver would have queued.

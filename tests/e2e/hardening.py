@@ -174,6 +174,37 @@ def program_killed_while_gdb_reads_its_memory(env):
     check(u.wait_exit() == 0, "ustub --once exits once its program is gone")
 
 
+@test
+def program_killed_while_its_threads_are_being_stopped(env):
+    """16 threads keep hitting a breakpoint, so stops of all threads follow
+    one another; a SIGKILL from outside lands in the middle of them."""
+    import threads as thread_tests
+    u = Ustub(env, "--once", ":0", "./threads", "16", "1000")
+    pid = u.inferior_pid()
+    c = RspClient(("127.0.0.1", u.port()), timeout=30)
+    c.handshake()
+    address = first_mapping(pid) + thread_tests.symbol_offset(env.program("threads"), "hit")
+    check(c.request("Z0,%x,1" % address) == b"OK", "breakpoint set")
+    hits = 0
+    reply = c.request("vCont;c")
+    while reply.startswith(b"T"):
+        hits += 1
+        if hits == 50:
+            os.kill(pid, signal.SIGKILL)
+        tid = re.search(rb"thread:p[0-9a-f]+\.([0-9a-f]+);", reply).group(1).decode()
+        c.request("z0,%x,1" % address)
+        reply = c.request(f"vCont;s:p{pid:x}.{tid}")
+        if not reply.startswith(b"T"):
+            break
+        c.request("Z0,%x,1" % address)
+        reply = c.request("vCont;c")
+        check(hits < 5000, "the kill was never reported")
+    check(reply.startswith(b"X09"), f"the death is reported: {reply[:60]!r}")
+    c.close()
+    check(u.wait_exit() == 0, "ustub --once exits once its program is gone")
+    expect(u.output, r"^Child terminated with signal = 9 \(SIGKILL\)$")
+
+
 # --- misbehaving clients ----------------------------------------------------------------------
 
 @test

@@ -73,6 +73,8 @@ class ScriptedOps : public PtraceOps {
     return 0;
   }
   std::map<pid_t, unsigned long> event_messages;
+  bool process_exiting = false;
+  bool exiting(pid_t) override { return process_exiting; }
   std::map<std::pair<pid_t, unsigned>, std::uint64_t> user_area;
   int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override {
     value = user_area[{tid, offset}];
