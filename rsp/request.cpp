@@ -103,6 +103,23 @@ Request parse_breakpoint(std::string_view p) {
 }
 
 Request parse_xfer(std::string_view p) {
+  if (p.starts_with("qXfer:siginfo:write:")) {
+    // qXfer:object:write:annex:offset:data — the binary data may hold ':'.
+    std::vector<std::string_view> fields;
+    std::size_t start = 0;
+    for (int i = 0; i < 5; ++i) {
+      std::size_t colon = p.find(':', start);
+      if (colon == std::string_view::npos) return malformed("bad qXfer write packet");
+      fields.push_back(p.substr(start, colon - start));
+      start = colon + 1;
+    }
+    if (fields[2] != "write") return req::Unknown{};
+    auto offset = parse_hex_number(fields[4]);
+    if (!offset) return malformed("bad qXfer write offset");
+    std::string_view data = p.substr(start);
+    return req::XferWrite{std::string(fields[1]), std::string(fields[3]), *offset,
+                          std::vector<std::uint8_t>(data.begin(), data.end())};
+  }
   // qXfer:object:read:annex:offset,length
   auto fields = split(p, ':');
   if (fields.size() != 5 || fields[0] != "qXfer") return malformed("bad qXfer packet");

@@ -41,6 +41,11 @@ struct XferRead {
   std::string object, annex;
   std::uint64_t offset, length;
 };
+struct XferWrite {
+  std::string object, annex;
+  std::uint64_t offset;
+  std::vector<std::uint8_t> data;  // unescaped
+};
 struct SetThread { char operation; ThreadId thread; };
 struct CurrentThread {};
 struct ThreadAlive { ThreadId thread; };
@@ -73,7 +78,7 @@ struct Unknown {};
 using Request = std::variant<
     req::QuerySupported, req::StartNoAckMode, req::HaltReason, req::ReadRegisters,
     req::WriteRegisters, req::ReadRegister, req::WriteRegister, req::ReadMemory,
-    req::WriteMemory, req::Resume, req::VContQuery, req::Breakpoint, req::XferRead,
+    req::WriteMemory, req::Resume, req::VContQuery, req::Breakpoint, req::XferRead, req::XferWrite,
     req::SetThread, req::CurrentThread, req::ThreadAlive, req::ThreadInfoFirst,
     req::ThreadInfoNext, req::Attached, req::Detach, req::Kill, req::Symbol, req::CtrlC,
     req::FileOpen, req::FilePread, req::FilePwrite, req::FileClose, req::FileFstat,

@@ -109,6 +109,16 @@ std::vector<std::uint8_t> Engine::siginfo(pid_t tid) {
   return raw;
 }
 
+long Engine::write_siginfo(pid_t tid, std::uint64_t offset, std::span<const std::uint8_t> bytes) {
+  auto raw = siginfo(tid);
+  if (raw.empty()) return -ESRCH;
+  if (offset >= raw.size()) return -EINVAL;
+  std::size_t n = std::min<std::size_t>(bytes.size(), raw.size() - offset);
+  std::copy_n(bytes.begin(), n, raw.begin() + static_cast<long>(offset));
+  if (int rc = ops_->set_siginfo(tid, raw)) return -rc;
+  return static_cast<long>(n);
+}
+
 long Engine::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
   if (!pid_) return -ESRCH;
   long n = ops_->read_memory(pid_, address, out);

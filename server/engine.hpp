@@ -77,6 +77,8 @@ class Engine {
   std::optional<std::uint64_t> pc(pid_t tid);
   // The siginfo of the signal that stopped a stopped thread; empty if none.
   std::vector<std::uint8_t> siginfo(pid_t tid);
+  // Changes part of it (gdb's "set $_siginfo..."); bytes written, or -errno.
+  long write_siginfo(pid_t tid, std::uint64_t offset, std::span<const std::uint8_t> bytes);
 
   // Bytes transferred, or -errno. Reads show no breakpoint instructions.
   long read_memory(std::uint64_t address, std::span<std::uint8_t> out);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 namespace ustub {
@@ -83,6 +84,13 @@ bool LinuxPtraceOps::exiting(pid_t pid) {
   if (paren == std::string_view::npos || paren + 2 >= stat.size()) return true;
   char state = stat[paren + 2];
   return state == 'Z' || state == 'X';
+}
+
+int LinuxPtraceOps::set_siginfo(pid_t tid, std::span<const std::uint8_t> raw) {
+  siginfo_t si{};
+  if (raw.size() != sizeof si) return EINVAL;
+  std::memcpy(&si, raw.data(), sizeof si);
+  return result(ptrace(PTRACE_SETSIGINFO, tid, nullptr, &si));
 }
 
 int LinuxPtraceOps::get_event_message(pid_t tid, unsigned long& message) {

@@ -17,6 +17,7 @@ class LinuxPtraceOps final : public PtraceOps {
   int get_trap_info(pid_t tid, TrapInfo& info) override;
   int get_event_message(pid_t tid, unsigned long& message) override;
   int get_siginfo(pid_t tid, std::vector<std::uint8_t>& raw) override;
+  int set_siginfo(pid_t tid, std::span<const std::uint8_t> raw) override;
   bool exiting(pid_t pid) override;
   int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override;
   int poke_user(pid_t tid, unsigned offset, std::uint64_t value) override;

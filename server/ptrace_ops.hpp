@@ -35,6 +35,7 @@ class PtraceOps {
   virtual int get_trap_info(pid_t tid, TrapInfo& info) = 0;
   // PTRACE_GETSIGINFO as the kernel's raw bytes (gdb's $_siginfo).
   virtual int get_siginfo(pid_t tid, std::vector<std::uint8_t>& raw) = 0;
+  virtual int set_siginfo(pid_t tid, std::span<const std::uint8_t> raw) = 0;
   // PTRACE_PEEKUSER / PTRACE_POKEUSER: a word of the thread's user area (x86 debug registers).
   virtual int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) = 0;
   virtual int poke_user(pid_t tid, unsigned offset, std::uint64_t value) = 0;

@@ -178,6 +178,13 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             return breakpoint(q);
           },
           [&](const r::XferRead& q) -> std::optional<std::string> { return xfer(q); },
+          [&](const r::XferWrite& q) -> std::optional<std::string> {
+            if (q.object != "siginfo") return "";
+            if (auto e = need_process()) return e;
+            long n = engine_.write_siginfo(selected_thread(general_thread_), q.offset, q.data);
+            if (n < 0) return errno_text(static_cast<int>(-n));
+            return rsp::number_to_hex(static_cast<std::uint64_t>(n));
+          },
           [&](const r::SetThread& q) -> std::optional<std::string> { return set_thread(q); },
           [&](const r::CurrentThread&) -> std::optional<std::string> {
             if (disabled_.qc) return "";
@@ -275,7 +282,7 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   engine_.set_rewind_pc_at_breakpoints(swbreak);
   std::string out = "PacketSize=" + rsp::number_to_hex(kPacketSize);
   out += ";QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+";
-  out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;vContSupported+;QPassSignals+;QProgramSignals+";
+  out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;vContSupported+;QPassSignals+;QProgramSignals+";
   if (multiprocess_) out += ";multiprocess+";
   if (swbreak) out += ";swbreak+";
   if (hwbreak_) out += ";hwbreak+";

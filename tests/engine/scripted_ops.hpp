@@ -73,6 +73,10 @@ class ScriptedOps : public PtraceOps {
     return 0;
   }
   std::map<pid_t, unsigned long> event_messages;
+  int set_siginfo(pid_t tid, std::span<const std::uint8_t> raw) override {
+    log.push_back("setsiginfo " + std::to_string(tid) + " " + std::to_string(raw.size()));
+    return 0;
+  }
   bool process_exiting = false;
   bool exiting(pid_t) override { return process_exiting; }
   std::map<std::pair<pid_t, unsigned>, std::uint64_t> user_area;

@@ -133,3 +133,11 @@ TEST_CASE("QPassSignals and QProgramSignals: gdb's hex numbers, its trailing ';'
   CHECK_FALSE(std::get<rsp::req::SignalSet>(rsp::parse("QProgramSignals:2")).pass);
   CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("QPassSignals:zz")));
 }
+
+TEST_CASE("qXfer writes keep ':' inside their binary data") {
+  auto w = std::get<rsp::req::XferWrite>(rsp::parse(std::string_view("qXfer:siginfo:write::8:a:b\0c", 28)));
+  CHECK(w.object == "siginfo");
+  CHECK(w.offset == 8);
+  CHECK(w.data == std::vector<std::uint8_t>{'a', ':', 'b', 0, 'c'});
+  CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("qXfer:siginfo:write::zz:1")));
+}
