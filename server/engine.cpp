@@ -435,8 +435,13 @@ void Engine::handle_wait(const WaitResult& w) {
   }
   ResumeRequest was = t->state.last_resume();
   t->state.on_stop(StopKind::Event);
-  // gdb said "nostop pass": no round trip.
-  if (event == 0 && signal != SIGTRAP && pass_signals_.count(signal)) return resume_quietly(*t, was, signal);
+  // gdb said "nostop pass": no round trip — unless the thread was stepping
+  // (gdb must see the signal to step into or over the handler), or the
+  // signal could be a breakpoint's (SIGILL, SIGSEGV: gdb's own dummy-frame
+  // breakpoints on some targets). gdbserver's rules too.
+  bool maybe_breakpoint = signal == SIGTRAP || signal == SIGILL || signal == SIGSEGV;
+  if (event == 0 && !maybe_breakpoint && !was.step && pass_signals_.count(signal))
+    return resume_quietly(*t, was, signal);
   // A read watchpoint that a write set off (x86 has no read-only traps).
   if (stop.hardware_hit && stop.hardware_hit->kind == arch::WatchKind::Read &&
       read_watch_saw_a_write(*stop.hardware_hit))

@@ -263,3 +263,23 @@ TEST_CASE("detaching clears the debug registers, so the program never traps afte
   f.engine.detach();
   for (pid_t t : {kLeader, kSecond, kThird}) CHECK(f.ops.user_area[{t, 848 + 56}] == 0);
 }
+
+TEST_CASE("a pass signal that arrives during a single-step is reported: gdb steps into the handler itself") {
+  Threads f;
+  f.engine.set_pass_signals({SIGALRM});
+  f.engine.resume({{kSecond, {true, 0}}});
+  f.land(kSecond, stopped_status(SIGALRM));
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].host_signal == SIGALRM);
+}
+
+TEST_CASE("SIGSEGV and SIGILL are always reported, passed or not: they may be a breakpoint's") {
+  Threads f;
+  f.engine.set_pass_signals({SIGSEGV, SIGILL});
+  f.continue_all();
+  f.land(kSecond, stopped_status(SIGSEGV));
+  f.interrupted(kLeader);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].host_signal == SIGSEGV);
+}
