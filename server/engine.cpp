@@ -27,10 +27,11 @@ Engine::Thread& Engine::add_thread(pid_t tid, ThreadState state) {
   return threads_.emplace(tid, std::move(t)).first->second;
 }
 
-// Its first stop is on its way; if everything is being stopped, it stays stopped.
-Engine::Thread& Engine::add_newborn(pid_t tid) {
+// Its first stop is on its way (or is the one in hand); `hold`: it stays
+// stopped there, because everything is being stopped or already is.
+Engine::Thread& Engine::add_newborn(pid_t tid, bool hold) {
   Thread& t = add_thread(tid, ThreadState::newborn());
-  if (stopping_all_) t.state.request_stop();
+  if (hold) t.state.request_stop();
   t.needs_debug_registers = hw_ && !hw_->empty();
   return t;
 }
@@ -60,6 +61,7 @@ void Engine::reset() {
   pid_ = 0;
   launched_ = false;
   stopping_all_ = false;
+  born_before_announced_.clear();
   reporting_.reset();
   hw_.reset();
   read_watch_values_.clear();
@@ -376,9 +378,12 @@ void Engine::handle_wait(const WaitResult& w) {
     log_(line);
   }
   if (!t) {
-    // A new thread whose clone event has not reached us yet: this is its first stop.
+    // A new thread whose clone event has not reached us yet: this is its
+    // first stop. If gdb has every thread stopped, it stays stopped too.
     if (!pid_ || !WIFSTOPPED(status)) return;
-    t = &add_newborn(w.tid);
+    bool hold = stopping_all_ || !running();
+    t = &add_newborn(w.tid, hold);
+    born_before_announced_.insert(w.tid);
   }
   if (WIFEXITED(status) || WIFSIGNALED(status)) {
     bool leader = w.tid == pid_;
@@ -407,8 +412,12 @@ void Engine::handle_wait(const WaitResult& w) {
   if (t->needs_debug_registers && hw_) write_debug_registers(*t);
   if (event == PTRACE_EVENT_CLONE) {
     unsigned long child = 0;
-    if (ops_->get_event_message(t->tid, child) == 0 && child > 0 && !find(static_cast<pid_t>(child)))
-      add_newborn(static_cast<pid_t>(child));
+    if (ops_->get_event_message(t->tid, child) == 0 && child > 0) {
+      auto tid = static_cast<pid_t>(child);
+      // A child seen first (and maybe gone already) is not added again: a
+      // thread that never stops would hold every stop of all threads up.
+      if (!born_before_announced_.erase(tid) && !find(tid)) add_newborn(tid, stopping_all_);
+    }
   }
   if (event == PTRACE_EVENT_STOP || event == PTRACE_EVENT_CLONE) {
     auto kind = event == PTRACE_EVENT_STOP ? StopKind::InterruptStop : StopKind::Passing;

@@ -118,7 +118,7 @@ class Engine {
 
   Thread* find(pid_t tid);
   Thread& add_thread(pid_t tid, ThreadState state = {});
-  Thread& add_newborn(pid_t tid);
+  Thread& add_newborn(pid_t tid, bool hold);
   // One thread has `stop` to tell: stop the others first (or keep it pending
   // when that is already under way).
   void event_to_report(Thread& t, const EngineStop& stop);
@@ -150,6 +150,7 @@ class Engine {
   std::map<std::uint64_t, std::vector<std::uint8_t>> read_watch_values_;  // by piece address
   EngineStop last_stop_;
   bool stopping_all_ = false;
+  std::set<pid_t> born_before_announced_;  // first stop seen, creator's clone event not yet
   std::optional<EngineStop> reporting_;  // what gdb hears once all are stopped (none: a Ctrl-C)
   unsigned random_state_ = 1;
   StopHandler on_stop_;

@@ -283,3 +283,43 @@ TEST_CASE("SIGSEGV and SIGILL are always reported, passed or not: they may be a 
   REQUIRE(f.stops.size() == 1);
   CHECK(f.stops[0].host_signal == SIGSEGV);
 }
+
+TEST_CASE("a thread born just before another thread's event is waited for, and the event told") {
+  Threads f;
+  f.continue_all();
+  f.ops.event_messages[kLeader] = 103;
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_CLONE));  // 103 is born, its first stop still to come
+  f.hit_breakpoint(kLeader);
+  f.interrupted(kSecond);
+  f.interrupted(kThird);
+  CHECK(f.stops.empty());
+  f.interrupted(103);  // its first stop
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == kLeader);
+}
+
+TEST_CASE("a thread that started and exited before its clone event is not brought back as a ghost") {
+  Threads f;
+  f.continue_all();
+  f.interrupted(103);  // its first stop, before the creator's clone event
+  CHECK(f.logged("cont 103 sig 0"));
+  f.land(103, exited_status(0));
+  f.ops.event_messages[kLeader] = 103;
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_CLONE));
+  CHECK_FALSE(f.engine.thread_alive(103));
+  f.hit_breakpoint(kSecond);  // so the stop of all does not wait for it
+  f.interrupted(kLeader);
+  f.interrupted(kThird);
+  CHECK(f.stops.size() == 1);
+}
+
+TEST_CASE("a new thread's first stop arriving while gdb has everything stopped keeps it stopped") {
+  Threads f;  // all stopped, as after a reported stop
+  f.interrupted(104);
+  CHECK(f.engine.thread_alive(104));
+  CHECK_FALSE(f.logged("cont 104 sig 0"));
+  CHECK_FALSE(f.engine.running());
+  f.continue_all();
+  f.engine.resume({{104, {}}});
+  CHECK(f.logged("cont 104 sig 0"));  // it runs with the next continue
+}
