@@ -282,8 +282,8 @@ class Server {
       session_->on_engine_stop(stop);
       // The exit reply is out; the transport's next read completes with EOF
       // once gdb hangs up, or we close first.
-      if (stop.kind != EngineStop::Kind::Signal) after_session_step();
-    } else if (stop.kind != EngineStop::Kind::Signal && !command_.multi) {
+      if (stop.process_ended()) after_session_step();
+    } else if (stop.process_ended() && !command_.multi) {
       finish();
     }
   }

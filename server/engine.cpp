@@ -23,7 +23,7 @@ Engine::Thread* Engine::find(pid_t tid) {
 }
 
 Engine::Thread& Engine::add_thread(pid_t tid, ThreadState state) {
-  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false};
+  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false, false};
   return threads_.emplace(tid, std::move(t)).first->second;
 }
 
@@ -71,15 +71,16 @@ void Engine::reset() {
 
 std::vector<pid_t> Engine::thread_ids() const {
   std::vector<pid_t> out;
-  if (threads_.count(pid_)) out.push_back(pid_);  // the leader first, as gdb numbers it 1
-  for (const auto& [tid, _] : threads_)
-    if (tid != pid_) out.push_back(tid);
+  // The leader first, as gdb numbers it 1; threads on their way out are gone for gdb.
+  if (auto it = threads_.find(pid_); it != threads_.end() && !it->second.exiting) out.push_back(pid_);
+  for (const auto& [tid, t] : threads_)
+    if (tid != pid_ && !t.exiting) out.push_back(tid);
   return out;
 }
 
 bool Engine::running() const {
   for (const auto& [tid, t] : threads_)
-    if (!t.state.stopped()) return true;
+    if (!t.state.stopped() && !t.exiting) return true;
   return false;
 }
 
@@ -291,7 +292,10 @@ void Engine::resume(const std::vector<ThreadResume>& plan) {
       request.host_signal = t->held_signals.front();
       t->held_signals.pop_front();
     }
-    if (auto now = t->state.request_resume(request)) start(*t, *now);
+    if (auto now = t->state.request_resume(request)) {
+      start(*t, *now);
+      awaiting_stop_ = true;
+    }
   }
 }
 
@@ -328,7 +332,7 @@ void Engine::event_to_report(Thread& t, const EngineStop& stop) {
 void Engine::finish_stop_all_if_done() {
   if (!stopping_all_) return;
   for (const auto& [tid, t] : threads_)
-    if (!t.state.stopped()) return;
+    if (!t.state.stopped() && !t.exiting) return;
   stopping_all_ = false;
   EngineStop stop;
   if (reporting_) {
@@ -341,7 +345,20 @@ void Engine::finish_stop_all_if_done() {
   report(stop);
 }
 
+void Engine::report_if_nothing_resumed() {
+  if (!awaiting_stop_ || stopping_all_ || running()) return;
+  // Only threads on their way out: the process's exit is what comes next.
+  bool someone_stays = std::any_of(threads_.begin(), threads_.end(), [](const auto& e) { return !e.second.exiting; });
+  if (!someone_stays) return;
+  EngineStop stop;
+  stop.kind = EngineStop::Kind::NoResumed;
+  stop.tid = last_stop_.tid;
+  if (on_stop_) on_stop_(stop);  // not the last stop: '?' still tells the one before
+  awaiting_stop_ = false;
+}
+
 void Engine::report(const EngineStop& stop) {
+  awaiting_stop_ = false;
   last_stop_ = stop;
   if (on_stop_) on_stop_(stop);
 }
@@ -410,6 +427,15 @@ void Engine::handle_wait(const WaitResult& w) {
   t->registers->invalidate();
 
   if (t->needs_debug_registers && hw_) write_debug_registers(*t);
+  if (event == PTRACE_EVENT_EXIT) {
+    // On its way out: let it finish whatever anyone wants. A leader that
+    // leaves before its threads (pthread_exit in main) gives no other sign.
+    t->exiting = true;
+    if (t->state.stopped() || t->state.phase() == ThreadState::Phase::StopRequested) t->state.on_internal_resume();
+    ops_->resume(t->tid, false, 0);
+    finish_stop_all_if_done();
+    return;
+  }
   if (event == PTRACE_EVENT_CLONE) {
     unsigned long child = 0;
     if (ops_->get_event_message(t->tid, child) == 0 && child > 0) {
@@ -471,6 +497,9 @@ void Engine::resume_quietly(Thread& t, ResumeRequest was, int signal) {
 
 void Engine::drain_events() {
   while (auto w = ops_->wait(-1, false)) handle_wait(*w);
+  // Judged only once the kernel has nothing more to say: when the whole
+  // process exits, the other threads' ends are all in the queue by now.
+  report_if_nothing_resumed();
 }
 
 void Engine::remove_all_breakpoints() {
@@ -481,11 +510,13 @@ void Engine::kill() {
   if (!pid_) return;
   pid_t leader = pid_;
   ops_->kill_process(leader);
-  // Reap every thread; the leader's status comes last.
+  // Reap every thread; the leader's status comes last. A thread may still
+  // stop on its way out (PTRACE_EVENT_EXIT): let it go on to its end.
   while (true) {
     auto w = ops_->wait(-1, true);
     if (!w) break;
     if (w->tid == leader && (WIFEXITED(w->status) || WIFSIGNALED(w->status))) break;
+    if (WIFSTOPPED(w->status)) ops_->resume(w->tid, false, 0);
   }
   reset();
 }
@@ -495,7 +526,7 @@ void Engine::detach() {
   std::map<pid_t, int> pass_signal;
   // Every thread must be in a ptrace-stop to be detached.
   for (auto& [tid, t] : threads_) {
-    if (t.state.stopped()) continue;
+    if (t.state.stopped() || t.exiting) continue;  // an exiting leader would never report
     if (t.state.request_stop()) send_interrupt(tid);
     while (true) {
       auto w = ops_->wait(tid, true);

@@ -30,13 +30,16 @@
 namespace ustub {
 
 struct EngineStop {
-  enum class Kind { Signal, Exited, Terminated };
+  // NoResumed: every thread gdb resumed has exited, the rest are stopped
+  // (gdb's "N" reply: "No unwaited-for children left").
+  enum class Kind { Signal, Exited, Terminated, NoResumed };
   Kind kind = Kind::Signal;
   pid_t tid = 0;
   int host_signal = 0;  // Signal, Terminated
   int exit_code = 0;    // Exited
   bool software_breakpoint = false;
   std::optional<arch::HardwareHit> hardware_hit;  // a hardware breakpoint or watchpoint fired
+  bool process_ended() const { return kind == Kind::Exited || kind == Kind::Terminated; }
 };
 
 struct ThreadResume {
@@ -114,6 +117,7 @@ class Engine {
     // was told instead of resuming.
     std::deque<int> held_signals;
     bool needs_debug_registers = false;  // new: the kernel did not copy them from its creator
+    bool exiting = false;                // past PTRACE_EVENT_EXIT: runs on to its end, never stops again
   };
 
   Thread* find(pid_t tid);
@@ -126,6 +130,8 @@ class Engine {
   void send_interrupt(pid_t tid);
   void finish_stop_all_if_done();
   void resume_quietly(Thread& t, ResumeRequest was, int signal);
+  // gdb waits, but every thread it resumed is gone: tell it so.
+  void report_if_nothing_resumed();
   bool pending_still_valid(Thread& t);
   void start(Thread& t, ResumeRequest request);
   void report(const EngineStop& stop);
@@ -150,6 +156,7 @@ class Engine {
   std::map<std::uint64_t, std::vector<std::uint8_t>> read_watch_values_;  // by piece address
   EngineStop last_stop_;
   bool stopping_all_ = false;
+  bool awaiting_stop_ = false;  // something was resumed and gdb has not heard of a stop since
   std::set<pid_t> born_before_announced_;  // first stop seen, creator's clone event not yet
   std::optional<EngineStop> reporting_;  // what gdb hears once all are stopped (none: a Ctrl-C)
   unsigned random_state_ = 1;

@@ -20,9 +20,9 @@ namespace ustub {
 
 namespace {
 
-constexpr long kLaunchOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE;
+constexpr long kLaunchOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXIT;
 // Threads an attached process creates are traced too; it must not die with us.
-constexpr long kAttachOptions = PTRACE_O_TRACECLONE;
+constexpr long kAttachOptions = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXIT;
 
 // The program as execv will find it: with a '/', as given; otherwise on PATH.
 std::string resolve_program(const std::string& name, int& error) {

@@ -286,6 +286,7 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   if (multiprocess_) out += ";multiprocess+";
   if (swbreak) out += ";swbreak+";
   if (hwbreak_) out += ";hwbreak+";
+  if (offered("no-resumed+")) out += ";no-resumed+";
   return out;
 }
 
@@ -317,6 +318,8 @@ std::string Session::stop_reply(const EngineStop& stop) {
       reply.kind = rsp::StopReply::Kind::Terminated;
       reply.value = host_to_gdb_signal(stop.host_signal);
       break;
+    case EngineStop::Kind::NoResumed:
+      return "N";
     case EngineStop::Kind::Signal: {
       if (!engine_.has_process()) return "W00";
       reply.value = host_to_gdb_signal(stop.host_signal);
@@ -356,7 +359,7 @@ void Session::request_interrupt() {
 }
 
 void Session::on_engine_stop(const EngineStop& stop) {
-  bool gone = stop.kind != EngineStop::Kind::Signal;
+  bool gone = stop.process_ended();
   if (gone || stop.host_signal == SIGINT) interrupt_pending_ = false;
   if (!waiting_for_stop_) {
     // Killed from outside while gdb looks at it stopped: gdb hears of it at

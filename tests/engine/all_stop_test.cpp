@@ -323,3 +323,43 @@ TEST_CASE("a new thread's first stop arriving while gdb has everything stopped k
   f.engine.resume({{104, {}}});
   CHECK(f.logged("cont 104 sig 0"));  // it runs with the next continue
 }
+
+TEST_CASE("when every thread gdb resumed has exited and the rest are stopped, gdb hears 'no resumed'") {
+  Threads f;
+  f.engine.resume({{kSecond, {}}});  // scheduler-locking: only the second runs
+  f.land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT));
+  CHECK(f.ops.log.back() == "cont 101 sig 0");  // on its way out
+  f.ops.pending.push_back({kSecond, exited_status(0)});
+  f.engine.drain_events();
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::NoResumed);
+  CHECK(f.engine.thread_ids() == std::vector<pid_t>{kLeader, kThird});
+}
+
+TEST_CASE("a leader that leaves before its threads (pthread_exit) is gone for gdb, and nothing waits for it") {
+  Threads f;
+  f.engine.resume({{kLeader, {}}});
+  f.ops.pending.push_back({kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT)});
+  f.engine.drain_events();  // no exit status follows while its threads live
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::NoResumed);
+  CHECK(f.engine.thread_ids() == std::vector<pid_t>{kSecond, kThird});
+  f.engine.resume({{kSecond, {}}, {kThird, {}}});
+  f.hit_breakpoint(kSecond);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 2);  // the stop of all did not wait for the leader
+  CHECK(f.stops[1].tid == kSecond);
+}
+
+TEST_CASE("a whole process exiting is its exit, not 'no resumed'") {
+  Threads f;
+  f.continue_all();
+  for (pid_t t : {kSecond, kThird, kLeader}) f.ops.pending.push_back({t, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT)});
+  f.engine.drain_events();
+  CHECK(f.stops.empty());
+  for (pid_t t : {kSecond, kThird, kLeader}) f.ops.pending.push_back({t, exited_status(3)});
+  f.engine.drain_events();
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::Exited);
+  CHECK(f.stops[0].exit_code == 3);
+}
