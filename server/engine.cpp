@@ -62,6 +62,7 @@ void Engine::reset() {
   launched_ = false;
   stopping_all_ = false;
   born_before_announced_.clear();
+  removed_breakpoints_.clear();
   reporting_.reset();
   hw_.reset();
   read_watch_values_.clear();
@@ -160,6 +161,7 @@ int Engine::insert_breakpoint(std::uint64_t address) {
   n = ops_->write_memory(pid_, address, instruction);
   if (n != static_cast<long>(instruction.size())) return n < 0 ? static_cast<int>(-n) : EIO;
   breakpoints_.add(address, std::move(original));
+  removed_breakpoints_.erase(address);
   return 0;
 }
 
@@ -168,6 +170,7 @@ int Engine::remove_breakpoint(std::uint64_t address) {
   if (!breakpoints_.contains(address)) return 0;  // already gone: removing is idempotent for gdb
   bool planted = breakpoint_still_planted(address);
   auto original = breakpoints_.remove(address);
+  removed_breakpoints_.insert(address);
   // Stale (the code under it was replaced): the bytes there now are not ours to restore.
   if (!planted) return 0;
   // A thread stepping off this breakpoint will find it gone and not re-plant it.
@@ -368,6 +371,26 @@ void Engine::process_gone(const EngineStop& stop) {
   report(stop);
 }
 
+// A thread ran into one of our breakpoints just as it was being stopped for
+// another thread's event: its interrupt stop came first and the SIGTRAP was
+// still queued. gdb then removed the breakpoint, and the trap arrives now,
+// with the original instruction back in place. That hit belongs to no
+// breakpoint any more: back to the instruction, and on, unseen (gdbserver
+// drops such hits too).
+bool Engine::rewind_to_removed_breakpoint(Thread& t, const TrapInfo& trap) {
+  if (trap.code != kSiKernel && trap.code != kTrapBreakpoint) return false;
+  auto pc = this->pc(t.tid);
+  if (!pc) return false;
+  std::uint64_t address = arch_->breakpoint_address_from_trap_pc(*pc);
+  if (!removed_breakpoints_.count(address) || breakpoints_.contains(address)) return false;
+  auto instruction = arch_->breakpoint_instruction();
+  std::vector<std::uint8_t> now(instruction.size());
+  if (ops_->read_memory(pid_, address, now) != static_cast<long>(now.size())) return false;
+  if (std::equal(now.begin(), now.end(), instruction.begin())) return false;  // the program's own trap
+  if (address != *pc) t.registers->write_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info, address);
+  return true;
+}
+
 EngineStop Engine::decode_trap(Thread& t, const TrapInfo& trap) {
   EngineStop stop{EngineStop::Kind::Signal, t.tid, SIGTRAP};
   if (trap.code != kSiKernel && trap.code != kTrapBreakpoint) return stop;
@@ -466,6 +489,10 @@ void Engine::handle_wait(const WaitResult& w) {
       TrapInfo trap;  // left zeroed if the kernel will not say: then it is a plain SIGTRAP
       ops_->get_trap_info(t->tid, trap);
       stop = decode_trap(*t, trap);
+      if (!stop.software_breakpoint && rewind_to_removed_breakpoint(*t, trap)) {
+        t->state.on_stop(StopKind::Event);
+        return resume_quietly(*t, t->state.last_resume(), 0);
+      }
     }
   }
   ResumeRequest was = t->state.last_resume();

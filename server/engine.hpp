@@ -137,6 +137,7 @@ class Engine {
   void report(const EngineStop& stop);
   void process_gone(const EngineStop& stop);
   EngineStop decode_trap(Thread& t, const TrapInfo& trap);
+  bool rewind_to_removed_breakpoint(Thread& t, const TrapInfo& trap);
   void remove_all_breakpoints();
   bool breakpoint_still_planted(std::uint64_t address);
   int write_debug_registers(Thread& t);
@@ -157,7 +158,8 @@ class Engine {
   EngineStop last_stop_;
   bool stopping_all_ = false;
   bool awaiting_stop_ = false;  // something was resumed and gdb has not heard of a stop since
-  std::set<pid_t> born_before_announced_;  // first stop seen, creator's clone event not yet
+  std::set<pid_t> born_before_announced_;
+  std::set<std::uint64_t> removed_breakpoints_;  // addresses that held one of ours: late traps from them are stale  // first stop seen, creator's clone event not yet
   std::optional<EngineStop> reporting_;  // what gdb hears once all are stopped (none: a Ctrl-C)
   unsigned random_state_ = 1;
   StopHandler on_stop_;

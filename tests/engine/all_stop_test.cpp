@@ -363,3 +363,30 @@ TEST_CASE("a whole process exiting is its exit, not 'no resumed'") {
   CHECK(f.stops[0].kind == EngineStop::Kind::Exited);
   CHECK(f.stops[0].exit_code == 3);
 }
+
+TEST_CASE("a breakpoint hit whose trap lands after gdb removed the breakpoint runs the instruction again, unseen") {
+  Threads f;
+  f.continue_all();
+  f.hit_breakpoint(kSecond);
+  f.interrupted(kLeader);
+  f.interrupted(kThird);  // its int3 trap is still queued in the kernel
+  REQUIRE(f.stops.size() == 1);
+  REQUIRE(f.engine.remove_breakpoint(kBreakpoint) == 0);
+  f.continue_all();
+  f.hit_breakpoint(kThird);  // the queued trap, now with the original byte back
+  CHECK(f.stops.size() == 1);
+  CHECK(f.ops.log.back() == "cont 102 sig 0");
+  CHECK(f.ops.pc_of(kThird) == kBreakpoint);  // back on the instruction
+}
+
+TEST_CASE("a trap from the program's own int3 at an old breakpoint address is still reported") {
+  Threads f;
+  REQUIRE(f.engine.remove_breakpoint(kBreakpoint) == 0);
+  f.ops.memory[kBreakpoint] = 0xcc;  // the program's own
+  f.continue_all();
+  f.hit_breakpoint(kSecond);
+  f.interrupted(kLeader);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].host_signal == SIGTRAP);
+}
