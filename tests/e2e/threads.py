@@ -7,7 +7,8 @@ import re
 import subprocess
 import time
 
-from harness import GDB, Ustub, check, expect, gdb, process_state, start_sleeper, still_counting, wait_until
+from harness import (GDB, Ustub, check, expect, gdb, process_state, spawn_gdb, start_sleeper, still_counting,
+                     wait_until)
 from rsp_client import RspClient
 
 TESTS = []
@@ -193,3 +194,21 @@ def a_process_stopped_by_someone_else_stays_stopped_after_detach(env):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+@test
+def ctrl_c_stops_every_thread_and_their_sleeps_resume_without_eintr(env):
+    u = Ustub(env, "--once", ":0", "./busy_threads")
+    pid = u.inferior_pid()
+    g = spawn_gdb(env, [remote(u.port()), "continue", "info threads", "shell sleep 2", "continue"],
+                  env.program("busy_threads"))
+    check(wait_until(lambda: len(os.listdir(f"/proc/{pid}/task")) == 5, timeout=20), "five threads should run")
+    time.sleep(0.3)
+    g.send_signal(signal.SIGINT)
+    check(wait_until(lambda: all(process_state(int(t)) == "t" for t in os.listdir(f"/proc/{pid}/task")), timeout=10),
+          "every thread must be stopped after Ctrl-C")
+    out, _ = g.communicate(timeout=60)
+    expect(out, r"received signal SIGINT, Interrupt\.")
+    check(len(re.findall(r"^[ *] +\d+ +Thread \d+\.\d+ ", out, re.M)) == 5, f"info threads lists all five:\n{out}")
+    expect(out, r"\[Inferior 1 \(process \d+\) exited normally\]")  # no nap failed with EINTR
+    check(u.wait_exit() == 0, "ustub exits with its program")
