@@ -482,6 +482,9 @@ void Engine::handle_wait(const WaitResult& w) {
   EngineStop stop{EngineStop::Kind::Signal, t->tid, signal};
   if (event == PTRACE_EVENT_EXEC) {
     stop.host_signal = SIGTRAP;
+    // After an exec only one thread is left, under the leader's id, whichever
+    // thread called it; the others are gone without a word for each.
+    forget_all_threads_but(t->tid);
   } else if (signal == SIGTRAP && event == 0) {
     if (auto hit = hardware_hit(*t)) {
       stop.hardware_hit = hit;
@@ -520,6 +523,18 @@ void Engine::resume_quietly(Thread& t, ResumeRequest was, int signal) {
   } else if (auto now = t.state.request_resume({was.step, signal})) {
     start(t, *now);
   }
+}
+
+void Engine::forget_all_threads_but(pid_t tid) {
+  for (auto it = threads_.begin(); it != threads_.end();)
+    it = it->first == tid ? std::next(it) : threads_.erase(it);
+  born_before_announced_.clear();
+  Thread& survivor = threads_.at(tid);
+  survivor.exiting = false;
+  survivor.pending.reset();
+  survivor.registers->invalidate();
+  if (hw_) hw_ = arch_->make_hardware_debug();  // the new image starts with none
+  read_watch_values_.clear();
 }
 
 void Engine::drain_events() {

@@ -132,6 +132,7 @@ class Engine {
   void resume_quietly(Thread& t, ResumeRequest was, int signal);
   // gdb waits, but every thread it resumed is gone: tell it so.
   void report_if_nothing_resumed();
+  void forget_all_threads_but(pid_t tid);
   bool pending_still_valid(Thread& t);
   void start(Thread& t, ResumeRequest request);
   void report(const EngineStop& stop);

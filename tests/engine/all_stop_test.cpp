@@ -390,3 +390,16 @@ TEST_CASE("a trap from the program's own int3 at an old breakpoint address is st
   REQUIRE(f.stops.size() == 1);
   CHECK(f.stops[0].host_signal == SIGTRAP);
 }
+
+TEST_CASE("an exec by a non-leader thread leaves one thread, under the leader's id, and the stop is told") {
+  Threads f;
+  f.continue_all();
+  // The kernel reports the exec on the leader's id; the caller's old id and the rest vanish.
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_EXEC));
+  REQUIRE(f.stops.size() == 1);  // no thread left to wait for
+  CHECK(f.stops[0].tid == kLeader);
+  CHECK(f.engine.thread_ids() == std::vector<pid_t>{kLeader});
+  CHECK_FALSE(f.engine.running());
+  f.engine.resume({{kLeader, {}}});
+  CHECK(f.logged("cont 100 sig 0"));
+}
