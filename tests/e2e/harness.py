@@ -64,11 +64,11 @@ class Env:
 class Ustub:
     """ustub as a child process whose stderr is collected line by line."""
 
-    def __init__(self, env, *args, stdin=subprocess.DEVNULL, prefix=()):
+    def __init__(self, env, *args, stdin=subprocess.DEVNULL, prefix=(), environ=None):
         self.env = env
         self.args = [*prefix, env.ustub, *args]
         self.proc = subprocess.Popen(self.args, cwd=env.bin, stdin=stdin, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+                                     stderr=subprocess.STDOUT, text=True, env=environ)
         self.lines = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
