@@ -353,6 +353,8 @@ void Engine::report_if_nothing_resumed() {
   // Only threads on their way out: the process's exit is what comes next.
   bool someone_stays = std::any_of(threads_.begin(), threads_.end(), [](const auto& e) { return !e.second.exiting; });
   if (!someone_stays) return;
+  // Killed from outside: the threads still listed go too, and the exit follows.
+  if (ops_->being_killed(pid_)) return;
   EngineStop stop;
   stop.kind = EngineStop::Kind::NoResumed;
   stop.tid = last_stop_.tid;

@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <string>
 
 namespace ustub {
@@ -73,7 +76,23 @@ int LinuxPtraceOps::poke_user(pid_t tid, unsigned offset, std::uint64_t value) {
                        reinterpret_cast<void*>(value)));
 }
 
+bool LinuxPtraceOps::being_killed(pid_t pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!f) return true;
+  char line[256];
+  bool killed = false;
+  while (std::fgets(line, sizeof line, f)) {
+    std::string_view l(line);
+    if (!l.starts_with("SigPnd:") && !l.starts_with("ShdPnd:")) continue;
+    unsigned long long mask = std::strtoull(line + 7, nullptr, 16);
+    killed |= (mask >> (SIGKILL - 1)) & 1;
+  }
+  std::fclose(f);
+  return killed;
+}
+
 bool LinuxPtraceOps::exiting(pid_t pid) {
+  if (being_killed(pid)) return true;
   char buf[512] = {};
   int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return true;

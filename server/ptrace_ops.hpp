@@ -41,6 +41,8 @@ class PtraceOps {
   virtual int poke_user(pid_t tid, unsigned offset, std::uint64_t value) = 0;
   // The process is on its way out (its leader is a zombie waiting for its threads).
   virtual bool exiting(pid_t pid) = 0;
+  // A SIGKILL is pending for it: every thread is about to go.
+  virtual bool being_killed(pid_t pid) = 0;
   // PTRACE_GETEVENTMSG: the new thread's id at a PTRACE_EVENT_CLONE stop.
   virtual int get_event_message(pid_t tid, unsigned long& message) = 0;
   // Returns bytes transferred (possibly short) or -errno.
