@@ -462,17 +462,13 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
   if (plan.empty()) {
     // Every thread gdb named is gone: if the process is dying (a SIGKILL from
     // outside), its exit is what gdb should hear, now or when it lands.
-    // The kernel takes a moment to tear a killed group down, so look a few
-    // times (50 ms at most, and only on this path) before calling it an error.
-    for (int look = 0; look < 10; ++look) {
-      engine_.drain_events();
-      if (unreported_exit_) return report_unreported_exit();
-      if (!engine_.has_process()) break;
-      if (engine_.exiting()) {
-        waiting_for_stop_ = true;
-        return std::nullopt;
-      }
-      ::usleep(5000);
+    // A SIGKILL pending for the group counts as dying too (exiting() reads it
+    // from /proc), so the kernel's teardown under way is not mistaken for an error.
+    engine_.drain_events();
+    if (unreported_exit_) return report_unreported_exit();
+    if (engine_.has_process() && engine_.exiting()) {
+      waiting_for_stop_ = true;
+      return std::nullopt;
     }
     return error_text("nothing to resume");
   }
