@@ -13,6 +13,10 @@ namespace ustub {
 namespace {
 constexpr int kTrapBreakpoint = 1;  // TRAP_BRKPT
 constexpr int kSiKernel = 0x80;     // SI_KERNEL: x86 int3
+
+// A PTRACE_EVENT_STOP carries the stopping signal when it is a group-stop,
+// SIGTRAP when it is our PTRACE_INTERRUPT or a new thread's first stop.
+bool is_group_stop(int signal) { return signal == SIGSTOP || signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU; }
 }  // namespace
 
 Engine::Engine(const arch::Arch& arch, PtraceOps& ops) : arch_(&arch), ops_(&ops) {}
@@ -23,7 +27,7 @@ Engine::Thread* Engine::find(pid_t tid) {
 }
 
 Engine::Thread& Engine::add_thread(pid_t tid, ThreadState state) {
-  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false, false};
+  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false, false, false};
   return threads_.emplace(tid, std::move(t)).first->second;
 }
 
@@ -251,10 +255,14 @@ void Engine::start(Thread& t, ResumeRequest request) {
   // A failed write-back means the thread died under us; its exit status will tell.
   t.registers->flush();
   t.registers->invalidate();
+  bool listen = t.in_group_stop && !request.step && !request.host_signal;
   if (log_)
-    log_(std::string(request.step ? "step" : "cont") + " tid " + std::to_string(t.tid) + " signal " +
-         std::to_string(request.host_signal));
-  ops_->resume(t.tid, request.step, request.host_signal);
+    log_(std::string(listen ? "listen" : request.step ? "step" : "cont") + " tid " + std::to_string(t.tid) +
+         " signal " + std::to_string(request.host_signal));
+  if (listen)
+    ops_->listen(t.tid);
+  else
+    ops_->resume(t.tid, request.step, request.host_signal);
 }
 
 bool Engine::pending_still_valid(Thread& t) {
@@ -450,6 +458,7 @@ void Engine::handle_wait(const WaitResult& w) {
   int signal = WSTOPSIG(status);
   int event = status >> 16;
   t->registers->invalidate();
+  t->in_group_stop = event == PTRACE_EVENT_STOP && is_group_stop(signal);
 
   if (t->needs_debug_registers && hw_) write_debug_registers(*t);
   if (event == PTRACE_EVENT_EXIT) {

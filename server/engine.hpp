@@ -118,6 +118,10 @@ class Engine {
     std::deque<int> held_signals;
     bool needs_debug_registers = false;  // new: the kernel did not copy them from its creator
     bool exiting = false;                // past PTRACE_EVENT_EXIT: runs on to its end, never stops again
+    // Its last ptrace-stop was a group-stop (SIGSTOP & co. from outside): a
+    // plain continue leaves it stopped (PTRACE_LISTEN) until SIGCONT, as the
+    // program would be without a debugger.
+    bool in_group_stop = false;
   };
 
   Thread* find(pid_t tid);

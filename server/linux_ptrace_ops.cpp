@@ -32,6 +32,8 @@ int LinuxPtraceOps::resume(pid_t tid, bool step, int host_signal) {
                        reinterpret_cast<void*>(static_cast<long>(host_signal))));
 }
 
+int LinuxPtraceOps::listen(pid_t tid) { return result(ptrace(PTRACE_LISTEN, tid, nullptr, nullptr)); }
+
 int LinuxPtraceOps::detach(pid_t tid, int host_signal) {
   forget_memory_fd(tid);
   return result(ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(host_signal))));

@@ -10,6 +10,7 @@ class LinuxPtraceOps final : public PtraceOps {
   ~LinuxPtraceOps() override;
   int interrupt(pid_t tid) override;
   int resume(pid_t tid, bool step, int host_signal) override;
+  int listen(pid_t tid) override;
   int detach(pid_t tid, int host_signal) override;
   int kill_process(pid_t pid) override;
   int get_regset(pid_t tid, unsigned note_type, std::vector<std::uint8_t>& image) override;

@@ -26,6 +26,9 @@ class PtraceOps {
   virtual ~PtraceOps() = default;
   virtual int interrupt(pid_t tid) = 0;
   virtual int resume(pid_t tid, bool step, int host_signal) = 0;
+  // PTRACE_LISTEN: out of the ptrace-stop but left in the group-stop (a
+  // SIGSTOP from outside) until SIGCONT or PTRACE_INTERRUPT, which re-trap it.
+  virtual int listen(pid_t tid) = 0;
   virtual int detach(pid_t tid, int host_signal) = 0;
   virtual int kill_process(pid_t pid) = 0;
   // `image` comes in sized to the most the caller will take, and leaves sized

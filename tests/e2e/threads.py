@@ -7,7 +7,7 @@ import re
 import subprocess
 import time
 
-from harness import (GDB, Ustub, check, expect, gdb, process_state, spawn_gdb, start_sleeper, still_counting,
+from harness import (GDB, Ustub, check, expect, gdb, process_state, read_count, spawn_gdb, start_sleeper, still_counting,
                      wait_until)
 from rsp_client import RspClient
 
@@ -212,3 +212,37 @@ def ctrl_c_stops_every_thread_and_their_sleeps_resume_without_eintr(env):
     check(len(re.findall(r"^[ *] +\d+ +Thread \d+\.\d+ ", out, re.M)) == 5, f"info threads lists all five:\n{out}")
     expect(out, r"\[Inferior 1 \(process \d+\) exited normally\]")  # no nap failed with EINTR
     check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def a_sigstop_from_outside_stops_the_debugged_program_until_sigcont(env):
+    """A job-control stop of a program gdb lets run is a real stop (state T),
+    not undone by the stub; SIGCONT lets it go on, and Ctrl-C still works."""
+    counter = os.path.join(env.runtime, "group-stop-counter")
+    u = Ustub(env, "--once", ":0", "./sleeper", counter)
+    pid = u.inferior_pid()
+    g = spawn_gdb(env, [remote(u.port()), "handle SIGSTOP nostop noprint pass",
+                        "handle SIGCONT nostop noprint pass", "continue", "print 40+2"],
+                  env.program("sleeper"))
+    try:
+        check(wait_until(lambda: os.path.exists(counter), timeout=20) and still_counting(counter), "it runs")
+        os.kill(pid, signal.SIGSTOP)
+        # Listening (PTRACE_LISTEN), the kernel shows it as "t", not "T".
+        check(wait_until(lambda: process_state(pid) in ("T", "t")), f"stopped by SIGSTOP, state {process_state(pid)}")
+        time.sleep(0.3)
+        first = read_count(counter)
+        time.sleep(0.6)
+        check(read_count(counter) == first, f"it must stay stopped: count {first} -> {read_count(counter)}")
+        os.kill(pid, signal.SIGCONT)
+        check(still_counting(counter), "SIGCONT lets it run on")
+        os.kill(pid, signal.SIGSTOP)
+        check(wait_until(lambda: process_state(pid) in ("T", "t")), "stopped again")
+        time.sleep(0.3)
+        g.send_signal(signal.SIGINT)  # Ctrl-C reaches a job-stopped program too
+        out, _ = g.communicate(timeout=30)
+        expect(out, r"received signal SIGINT, Interrupt\.")
+        expect(out, r"^\$1 = 42$")
+        check(u.wait_exit() == 0, "ustub exits once gdb has killed the program")
+    finally:
+        if g.poll() is None:
+            g.kill()

@@ -403,3 +403,44 @@ TEST_CASE("an exec by a non-leader thread leaves one thread, under the leader's 
   f.engine.resume({{kLeader, {}}});
   CHECK(f.logged("cont 100 sig 0"));
 }
+
+TEST_CASE("a group-stop from outside (SIGSTOP) keeps the threads stopped until SIGCONT, unseen by gdb") {
+  Threads f;
+  f.continue_all();
+  f.ops.log.clear();
+  for (pid_t t : {kLeader, kSecond, kThird}) f.land(t, stopped_status(SIGSTOP, PTRACE_EVENT_STOP));
+  CHECK(f.logged("listen 100"));
+  CHECK(f.logged("listen 101"));
+  CHECK(f.logged("listen 102"));
+  CHECK_FALSE(f.logged("cont 101 sig 0"));  // PTRACE_CONT would undo the stop
+  CHECK(f.stops.empty());
+  CHECK(f.engine.running());  // gdb still waits, as it would for a stopped program natively
+  f.land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_STOP));  // SIGCONT ends the group-stop
+  CHECK(f.logged("cont 101 sig 0"));
+  CHECK(f.stops.empty());
+}
+
+TEST_CASE("Ctrl-C reaches job-stopped threads; continuing leaves them job-stopped") {
+  Threads f;
+  f.continue_all();
+  for (pid_t t : {kLeader, kSecond, kThird}) f.land(t, stopped_status(SIGSTOP, PTRACE_EVENT_STOP));
+  f.engine.interrupt();
+  CHECK(f.logged("interrupt 101"));
+  for (pid_t t : {kLeader, kSecond, kThird}) f.land(t, stopped_status(SIGSTOP, PTRACE_EVENT_STOP));
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].host_signal == SIGINT);
+  f.ops.log.clear();
+  f.continue_all();
+  CHECK(f.logged("listen 100"));
+  CHECK_FALSE(f.logged("cont 100 sig 0"));
+}
+
+TEST_CASE("a single-step from a group-stop runs the thread: gdb asked it to move") {
+  Threads f;
+  f.continue_all();
+  for (pid_t t : {kLeader, kSecond, kThird}) f.land(t, stopped_status(SIGSTOP, PTRACE_EVENT_STOP));
+  f.engine.interrupt();
+  for (pid_t t : {kLeader, kSecond, kThird}) f.land(t, stopped_status(SIGSTOP, PTRACE_EVENT_STOP));
+  f.engine.resume({{kSecond, {true, 0}}});
+  CHECK(f.ops.log.back() == "step 101 sig 0");
+}

@@ -47,6 +47,10 @@ class ScriptedOps : public PtraceOps {
     log.push_back(std::string(step ? "step " : "cont ") + std::to_string(tid) + " sig " + std::to_string(sig));
     return 0;
   }
+  int listen(pid_t tid) override {
+    log.push_back("listen " + std::to_string(tid));
+    return 0;
+  }
   int detach(pid_t tid, int sig) override {
     log.push_back("detach " + std::to_string(tid) + " sig " + std::to_string(sig));
     return 0;
