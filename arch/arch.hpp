@@ -17,7 +17,9 @@ namespace arch {
 
 class HardwareDebug;
 
-enum class RegisterRole { None, ProgramCounter, StackPointer, FramePointer };
+// SyscallNumber: where the kernel keeps the number of the syscall a thread is
+// in at a syscall-stop (x86 orig_rax, powerpc r0); not expedited.
+enum class RegisterRole { None, ProgramCounter, StackPointer, FramePointer, SyscallNumber };
 
 // How a register's bytes sit in its regset when they are not a plain copy.
 enum class FieldEncoding {

@@ -52,7 +52,7 @@ const LayoutEntry& RegisterLayout::with_role(RegisterRole role) const {
 std::vector<const LayoutEntry*> RegisterLayout::expedited() const {
   std::vector<const LayoutEntry*> out;
   for (const auto& e : entries_)
-    if (e.info->role != RegisterRole::None) out.push_back(&e);
+    if (e.info->role != RegisterRole::None && e.info->role != RegisterRole::SyscallNumber) out.push_back(&e);
   return out;
 }
 

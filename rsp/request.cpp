@@ -327,6 +327,23 @@ Request parse(std::string_view p) {
       }
     return set;
   }
+  if (p.starts_with("QThreadEvents:")) {
+    std::string_view value = p.substr(14);
+    if (value != "0" && value != "1") return malformed("QThreadEvents takes 0 or 1");
+    return req::ThreadEvents{value == "1"};
+  }
+  if (p.starts_with("QCatchSyscalls:")) {
+    auto fields = split(p.substr(15), ';');
+    if (fields.empty() || (fields[0] != "0" && fields[0] != "1")) return malformed("QCatchSyscalls takes 0 or 1");
+    req::CatchSyscalls c{fields[0] == "1", {}};
+    if (!c.enable && fields.size() > 1) return malformed("QCatchSyscalls:0 takes no list");
+    for (std::size_t i = 1; i < fields.size(); ++i) {
+      auto n = parse_hex_number(fields[i]);
+      if (!n || *n > 0xffff) return malformed("bad syscall number");
+      c.numbers.push_back(static_cast<int>(*n));
+    }
+    return c;
+  }
   if (p.starts_with("vRun;")) {
     req::Run run;
     for (auto field : split(p.substr(5), ';')) {

@@ -71,6 +71,10 @@ struct AttachTo { std::int64_t pid; };              // vAttach
 struct Restart {};                                  // 'R': run the last program again, no reply
 // QPassSignals (deliver without stopping) / QProgramSignals: gdb's signal numbers.
 struct SignalSet { bool pass; std::vector<int> gdb_signals; };
+// QThreadEvents: report thread creation ("create" stop) and exit ("w" reply).
+struct ThreadEvents { bool enable; };
+// QCatchSyscalls: stop at syscall entry and return; an empty list means every syscall.
+struct CatchSyscalls { bool enable; std::vector<int> numbers; };
 struct Malformed { std::string why; };
 struct Unknown {};
 }  // namespace req
@@ -83,7 +87,8 @@ using Request = std::variant<
     req::ThreadInfoNext, req::Attached, req::Detach, req::Kill, req::Symbol, req::CtrlC,
     req::FileOpen, req::FilePread, req::FilePwrite, req::FileClose, req::FileFstat,
     req::FileUnlink, req::FileReadlink, req::FileSetFs, req::MonitorCommand, req::ExtendedMode,
-    req::Run, req::AttachTo, req::Restart, req::SignalSet, req::Malformed, req::Unknown>;
+    req::Run, req::AttachTo, req::Restart, req::SignalSet, req::ThreadEvents, req::CatchSyscalls,
+    req::Malformed, req::Unknown>;
 
 Request parse(std::string_view payload);
 

@@ -23,6 +23,10 @@ std::string build_stop_reply(const StopReply& stop, bool multiprocess) {
       out = (stop.kind == StopReply::Kind::Exited ? "W" : "X") + two_hex(stop.value);
       if (multiprocess) out += ";process:" + number_to_hex(static_cast<std::uint64_t>(stop.pid));
       return out;
+    case StopReply::Kind::ThreadExited:
+      out = "w" + number_to_hex(static_cast<std::uint64_t>(stop.value)) + ";";
+      out += multiprocess ? format_thread_id(stop.pid, stop.tid) : number_to_hex(static_cast<std::uint64_t>(stop.tid));
+      return out;
     case StopReply::Kind::Signal:
       break;
   }

@@ -1,5 +1,6 @@
 #pragma once
-// Stop replies: "T05thread:p1.1;06:…;swbreak:;", "W00;process:1", "X0b;process:1".
+// Stop replies: "T05thread:p1.1;06:…;swbreak:;", "W00;process:1", "X0b;process:1",
+// and a thread's exit "w0;p1.2".
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -8,15 +9,17 @@
 namespace rsp {
 
 struct StopReply {
-  enum class Kind { Signal, Exited, Terminated };
+  enum class Kind { Signal, Exited, Terminated, ThreadExited };
   Kind kind = Kind::Signal;
-  int value = 0;  // gdb signal number (Signal, Terminated) or exit code (Exited)
+  int value = 0;  // gdb signal number (Signal, Terminated) or exit code (Exited, ThreadExited)
   std::int64_t pid = 0;
   std::int64_t tid = 0;
   // Expedited registers: remote register number and the value as target-order hex.
   std::vector<std::pair<unsigned, std::string>> registers;
-  std::string reason;        // "swbreak", "hwbreak", "watch", "rwatch", "awatch", or empty
-  std::string reason_value;  // the data address of a watchpoint hit, in hex
+  // "swbreak", "hwbreak", "watch", "rwatch", "awatch", "create", "syscall_entry",
+  // "syscall_return", or empty
+  std::string reason;
+  std::string reason_value;  // a watchpoint's data address or the syscall number, in hex
   // gdbserver's --disable-packet testing switches: no "thread:" (Tthread), or
   // a bare "Sxx" instead of a T packet (T).
   bool with_thread = true;

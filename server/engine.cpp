@@ -27,7 +27,7 @@ Engine::Thread* Engine::find(pid_t tid) {
 }
 
 Engine::Thread& Engine::add_thread(pid_t tid, ThreadState state) {
-  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false, false, false};
+  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false, false, false, false, std::nullopt};
   return threads_.emplace(tid, std::move(t)).first->second;
 }
 
@@ -35,6 +35,7 @@ Engine::Thread& Engine::add_thread(pid_t tid, ThreadState state) {
 // stopped there, because everything is being stopped or already is.
 Engine::Thread& Engine::add_newborn(pid_t tid, bool hold) {
   Thread& t = add_thread(tid, ThreadState::newborn());
+  t.first_stop_unseen = true;
   if (hold) t.state.request_stop();
   t.needs_debug_registers = hw_ && !hw_->empty();
   return t;
@@ -67,6 +68,7 @@ void Engine::reset() {
   stopping_all_ = false;
   born_before_announced_.clear();
   removed_breakpoints_.clear();
+  gone_thread_events_.clear();
   reporting_.reset();
   hw_.reset();
   read_watch_values_.clear();
@@ -256,11 +258,16 @@ void Engine::start(Thread& t, ResumeRequest request) {
   t.registers->flush();
   t.registers->invalidate();
   bool listen = t.in_group_stop && !request.step && !request.host_signal;
+  bool to_syscall = catch_syscalls_ && !request.step && !listen;
+  // Resumed any other way, a thread at a syscall's entry never stops at its exit.
+  if (!to_syscall) t.syscall_at_entry.reset();
   if (log_)
-    log_(std::string(listen ? "listen" : request.step ? "step" : "cont") + " tid " + std::to_string(t.tid) +
-         " signal " + std::to_string(request.host_signal));
+    log_(std::string(listen ? "listen" : request.step ? "step" : to_syscall ? "syscall" : "cont") + " tid " +
+         std::to_string(t.tid) + " signal " + std::to_string(request.host_signal));
   if (listen)
     ops_->listen(t.tid);
+  else if (to_syscall)
+    ops_->resume_to_syscall(t.tid, request.host_signal);
   else
     ops_->resume(t.tid, request.step, request.host_signal);
 }
@@ -273,6 +280,14 @@ bool Engine::pending_still_valid(Thread& t) {
 }
 
 void Engine::resume(const std::vector<ThreadResume>& plan) {
+  if (!gone_thread_events_.empty()) {
+    for (const ThreadResume& r : plan)
+      if (Thread* t = find(r.tid); t && r.request.host_signal) t->held_signals.push_back(r.request.host_signal);
+    EngineStop stop = gone_thread_events_.front();
+    gone_thread_events_.pop_front();
+    report(stop);
+    return;
+  }
   // A thread that is to run but already has an event to tell tells it
   // instead, and nothing runs (gdbserver's rule).
   std::vector<Thread*> told;
@@ -321,6 +336,17 @@ void Engine::interrupt() {
 void Engine::send_interrupt(pid_t tid) {
   if (log_) log_("interrupt tid " + std::to_string(tid));
   ops_->interrupt(tid);
+}
+
+void Engine::gone_thread_event(const EngineStop& stop) {
+  if (stopping_all_ && reporting_) {
+    gone_thread_events_.push_back(stop);
+  } else {
+    reporting_ = stop;
+    stopping_all_ = true;
+    stop_all_others();
+  }
+  finish_stop_all_if_done();
 }
 
 void Engine::stop_all_others() {
@@ -439,6 +465,12 @@ void Engine::handle_wait(const WaitResult& w) {
     bool leader = w.tid == pid_;
     threads_.erase(w.tid);
     if (!leader) {
+      if (report_thread_events_) {
+        EngineStop exited{EngineStop::Kind::ThreadExited, w.tid};
+        exited.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+        gone_thread_event(exited);
+        return;
+      }
       finish_stop_all_if_done();  // it may have been the last one we waited for
       return;
     }
@@ -479,6 +511,15 @@ void Engine::handle_wait(const WaitResult& w) {
       if (!born_before_announced_.erase(tid) && !find(tid)) add_newborn(tid, stopping_all_);
     }
   }
+  if (event == PTRACE_EVENT_STOP && t->first_stop_unseen) {
+    t->first_stop_unseen = false;
+    if (report_thread_events_) {
+      t->state.on_stop(StopKind::Event);
+      event_to_report(*t, {EngineStop::Kind::ThreadCreated, t->tid, SIGTRAP});
+      return;
+    }
+  }
+  if (event == 0 && signal == (SIGTRAP | 0x80)) return handle_syscall_stop(*t);
   if (event == PTRACE_EVENT_STOP || event == PTRACE_EVENT_CLONE) {
     auto kind = event == PTRACE_EVENT_STOP ? StopKind::InterruptStop : StopKind::Passing;
     if (t->state.on_stop(kind) == StopDecision::ResumeAgain) {
@@ -523,6 +564,31 @@ void Engine::handle_wait(const WaitResult& w) {
       read_watch_saw_a_write(*stop.hardware_hit))
     return resume_quietly(*t, was, 0);
   event_to_report(*t, stop);
+}
+
+long Engine::syscall_number_register(Thread& t) {
+  auto value = t.registers->read_u64(*layout_->with_role(arch::RegisterRole::SyscallNumber).info);
+  return value ? static_cast<long>(*value) : -1;
+}
+
+// A syscall-stop (PTRACE_O_TRACESYSGOOD). The kernel says whether it is an
+// entry or an exit; the number is read at the entry and kept for the exit, as
+// gdb may have changed the register meanwhile (-1: skip the call).
+void Engine::handle_syscall_stop(Thread& t) {
+  bool entry = !t.syscall_at_entry;
+  ops_->syscall_stop_is_entry(t.tid, entry);
+  long number = entry || !t.syscall_at_entry ? syscall_number_register(t) : *t.syscall_at_entry;
+  if (entry)
+    t.syscall_at_entry = number;
+  else
+    t.syscall_at_entry.reset();
+  ResumeRequest was = t.state.last_resume();
+  t.state.on_stop(StopKind::Event);
+  if (!catch_syscalls_ || (!caught_syscalls_.empty() && !caught_syscalls_.count(number)))
+    return resume_quietly(t, was, 0);
+  EngineStop stop{entry ? EngineStop::Kind::SyscallEntry : EngineStop::Kind::SyscallReturn, t.tid, SIGTRAP};
+  stop.syscall_number = number;
+  event_to_report(t, stop);
 }
 
 // Lets a thread go on from a stop gdb is not to hear of. While all stop, it

@@ -32,11 +32,14 @@ namespace ustub {
 struct EngineStop {
   // NoResumed: every thread gdb resumed has exited, the rest are stopped
   // (gdb's "N" reply: "No unwaited-for children left").
-  enum class Kind { Signal, Exited, Terminated, NoResumed };
+  // ThreadCreated/ThreadExited: only when gdb asked for thread events.
+  // SyscallEntry/SyscallReturn: only while gdb catches syscalls.
+  enum class Kind { Signal, Exited, Terminated, NoResumed, ThreadCreated, ThreadExited, SyscallEntry, SyscallReturn };
   Kind kind = Kind::Signal;
   pid_t tid = 0;
   int host_signal = 0;  // Signal, Terminated
-  int exit_code = 0;    // Exited
+  int exit_code = 0;    // Exited, ThreadExited
+  long syscall_number = 0;  // SyscallEntry, SyscallReturn
   bool software_breakpoint = false;
   std::optional<arch::HardwareHit> hardware_hit;  // a hardware breakpoint or watchpoint fired
   bool process_ended() const { return kind == Kind::Exited || kind == Kind::Terminated; }
@@ -72,6 +75,13 @@ class Engine {
   void set_rewind_pc_at_breakpoints(bool rewind) { rewind_pc_at_breakpoints_ = rewind; }
   // QPassSignals: these host signals go straight to the program, gdb never stops for them.
   void set_pass_signals(std::set<int> host_signals) { pass_signals_ = std::move(host_signals); }
+  // QThreadEvents: new threads and thread exits become stops gdb hears of.
+  void set_report_thread_events(bool on) { report_thread_events_ = on; }
+  // QCatchSyscalls: stop at the entry and return of these syscalls (empty: all).
+  void set_catch_syscalls(bool on, std::set<long> numbers = {}) {
+    catch_syscalls_ = on;
+    caught_syscalls_ = std::move(numbers);
+  }
 
   const arch::RegisterLayout& layout() const { return *layout_; }
   const arch::Arch& arch() const { return *arch_; }
@@ -122,6 +132,8 @@ class Engine {
     // plain continue leaves it stopped (PTRACE_LISTEN) until SIGCONT, as the
     // program would be without a debugger.
     bool in_group_stop = false;
+    bool first_stop_unseen = false;          // a new thread, before its first stop
+    std::optional<long> syscall_at_entry;    // inside this syscall, stopped at its entry
   };
 
   Thread* find(pid_t tid);
@@ -137,6 +149,10 @@ class Engine {
   // gdb waits, but every thread it resumed is gone: tell it so.
   void report_if_nothing_resumed();
   void forget_all_threads_but(pid_t tid);
+  // A thread that is gone has something to tell (its exit, with thread events on).
+  void gone_thread_event(const EngineStop& stop);
+  void handle_syscall_stop(Thread& t);
+  long syscall_number_register(Thread& t);
   bool pending_still_valid(Thread& t);
   void start(Thread& t, ResumeRequest request);
   void report(const EngineStop& stop);
@@ -171,6 +187,10 @@ class Engine {
   std::function<void(const std::string&)> log_;
   bool rewind_pc_at_breakpoints_ = true;
   std::set<int> pass_signals_;
+  bool report_thread_events_ = false;
+  bool catch_syscalls_ = false;
+  std::set<long> caught_syscalls_;
+  std::deque<EngineStop> gone_thread_events_;  // exits met while another event was being told
 };
 
 }  // namespace ustub

@@ -20,9 +20,10 @@ namespace ustub {
 
 namespace {
 
-constexpr long kLaunchOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXIT;
+constexpr long kLaunchOptions =
+    PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXIT | PTRACE_O_TRACESYSGOOD;
 // Threads an attached process creates are traced too; it must not die with us.
-constexpr long kAttachOptions = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXIT;
+constexpr long kAttachOptions = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXIT | PTRACE_O_TRACESYSGOOD;
 
 // The program as execv will find it: with a '/', as given; otherwise on PATH.
 std::string resolve_program(const std::string& name, int& error) {

@@ -34,6 +34,19 @@ int LinuxPtraceOps::resume(pid_t tid, bool step, int host_signal) {
 
 int LinuxPtraceOps::listen(pid_t tid) { return result(ptrace(PTRACE_LISTEN, tid, nullptr, nullptr)); }
 
+int LinuxPtraceOps::resume_to_syscall(pid_t tid, int host_signal) {
+  return result(ptrace(PTRACE_SYSCALL, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(host_signal))));
+}
+
+int LinuxPtraceOps::syscall_stop_is_entry(pid_t tid, bool& entry) {
+  __ptrace_syscall_info info{};
+  long n = ptrace(PTRACE_GET_SYSCALL_INFO, tid, reinterpret_cast<void*>(sizeof info), &info);
+  if (n < 0) return errno;
+  if (info.op != PTRACE_SYSCALL_INFO_ENTRY && info.op != PTRACE_SYSCALL_INFO_EXIT) return EINVAL;
+  entry = info.op == PTRACE_SYSCALL_INFO_ENTRY;
+  return 0;
+}
+
 int LinuxPtraceOps::detach(pid_t tid, int host_signal) {
   forget_memory_fd(tid);
   return result(ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(host_signal))));

@@ -11,6 +11,8 @@ class LinuxPtraceOps final : public PtraceOps {
   int interrupt(pid_t tid) override;
   int resume(pid_t tid, bool step, int host_signal) override;
   int listen(pid_t tid) override;
+  int resume_to_syscall(pid_t tid, int host_signal) override;
+  int syscall_stop_is_entry(pid_t tid, bool& entry) override;
   int detach(pid_t tid, int host_signal) override;
   int kill_process(pid_t pid) override;
   int get_regset(pid_t tid, unsigned note_type, std::vector<std::uint8_t>& image) override;

@@ -29,6 +29,11 @@ class PtraceOps {
   // PTRACE_LISTEN: out of the ptrace-stop but left in the group-stop (a
   // SIGSTOP from outside) until SIGCONT or PTRACE_INTERRUPT, which re-trap it.
   virtual int listen(pid_t tid) = 0;
+  // PTRACE_SYSCALL: run to the next syscall entry or exit.
+  virtual int resume_to_syscall(pid_t tid, int host_signal) = 0;
+  // At a syscall-stop (SIGTRAP|0x80): whether it is the entry, from
+  // PTRACE_GET_SYSCALL_INFO (the kernel's own bookkeeping).
+  virtual int syscall_stop_is_entry(pid_t tid, bool& entry) = 0;
   virtual int detach(pid_t tid, int host_signal) = 0;
   virtual int kill_process(pid_t pid) = 0;
   // `image` comes in sized to the most the caller will take, and leaves sized

@@ -136,6 +136,14 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             engine_.set_pass_signals(std::move(host));
             return "OK";
           },
+          [&](const r::ThreadEvents& q) -> std::optional<std::string> {
+            engine_.set_report_thread_events(q.enable);
+            return "OK";
+          },
+          [&](const r::CatchSyscalls& q) -> std::optional<std::string> {
+            engine_.set_catch_syscalls(q.enable, std::set<long>(q.numbers.begin(), q.numbers.end()));
+            return "OK";
+          },
           [&](const r::HaltReason&) -> std::optional<std::string> {
             if (unreported_exit_) return report_unreported_exit();
             return stop_reply(engine_.last_stop());
@@ -283,6 +291,7 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   std::string out = "PacketSize=" + rsp::number_to_hex(kPacketSize);
   out += ";QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+";
   out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;vContSupported+;QPassSignals+;QProgramSignals+";
+  out += ";QThreadEvents+;QCatchSyscalls+";
   if (multiprocess_) out += ";multiprocess+";
   if (swbreak) out += ";swbreak+";
   if (hwbreak_) out += ";hwbreak+";
@@ -320,9 +329,21 @@ std::string Session::stop_reply(const EngineStop& stop) {
       break;
     case EngineStop::Kind::NoResumed:
       return "N";
+    case EngineStop::Kind::ThreadExited:
+      reply.kind = rsp::StopReply::Kind::ThreadExited;
+      reply.value = stop.exit_code;
+      break;
+    case EngineStop::Kind::ThreadCreated:
+    case EngineStop::Kind::SyscallEntry:
+    case EngineStop::Kind::SyscallReturn:
     case EngineStop::Kind::Signal: {
       if (!engine_.has_process()) return "W00";
       reply.value = host_to_gdb_signal(stop.host_signal);
+      if (stop.kind == EngineStop::Kind::ThreadCreated) reply.reason = "create";
+      if (stop.kind == EngineStop::Kind::SyscallEntry || stop.kind == EngineStop::Kind::SyscallReturn) {
+        reply.reason = stop.kind == EngineStop::Kind::SyscallEntry ? "syscall_entry" : "syscall_return";
+        reply.reason_value = rsp::number_to_hex(static_cast<std::uint64_t>(stop.syscall_number));
+      }
       if (stop.software_breakpoint) reply.reason = "swbreak";
       if (stop.hardware_hit) {
         switch (stop.hardware_hit->kind) {

@@ -32,7 +32,7 @@ std::vector<RegisterInfo> make_table() {
   std::vector<RegisterInfo> t;
   for (unsigned i = 0; i < 32; ++i)
     t.push_back({gpr[i], 64, kCore, "uint64", "", G, slot(i), 0, static_cast<int>(i),
-                 i == 1 ? R::StackPointer : R::None});
+                 i == 1 ? R::StackPointer : i == 0 ? R::SyscallNumber : R::None});
   t.push_back({"pc", 64, kCore, "code_ptr", "", G, slot(32), 0, -1, R::ProgramCounter});
   t.push_back({"msr", 64, kCore, "uint64", "", G, slot(33), 0, 66});
   t.push_back({"cr", 32, kCore, "uint32", "", G, slot(38), 8, 64});

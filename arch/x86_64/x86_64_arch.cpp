@@ -120,7 +120,7 @@ std::vector<RegisterInfo> make_table() {
   for (unsigned i = 0; i < 16; ++i)
     t.push_back({xmm[i], 128, kSse, "vec128", "", F, kFxXmm0 + 16 * i, 0, static_cast<int>(17 + i)});
   t.push_back({"mxcsr", 32, kSse, "i386_mxcsr", "vector", F, kFxMxcsr, 4, 64});
-  t.push_back({"orig_rax", 64, kLinux, "int", "", G, 120, 0});
+  t.push_back({"orig_rax", 64, kLinux, "int", "", G, 120, 0, -1, R::SyscallNumber});
   t.push_back({"fs_base", 64, kSegments, "int", "", G, 168, 0, 58});
   t.push_back({"gs_base", 64, kSegments, "int", "", G, 176, 0, 59});
   static const char* ymmh[] = {"ymm0h", "ymm1h", "ymm2h",  "ymm3h",  "ymm4h",  "ymm5h",

@@ -658,8 +658,10 @@ def packets_acks_errors_and_interrupts(env):
 
 def main():
     import hardening
+    import processes
     import threads
     TESTS.extend(threads.TESTS)
+    TESTS.extend(processes.TESTS)
     TESTS.extend(hardening.TESTS)
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", required=True)

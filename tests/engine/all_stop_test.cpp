@@ -4,6 +4,7 @@
 #include <sys/ptrace.h>
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "arch/arch.hpp"
@@ -443,4 +444,80 @@ TEST_CASE("a single-step from a group-stop runs the thread: gdb asked it to move
   for (pid_t t : {kLeader, kSecond, kThird}) f.land(t, stopped_status(SIGSTOP, PTRACE_EVENT_STOP));
   f.engine.resume({{kSecond, {true, 0}}});
   CHECK(f.ops.log.back() == "step 101 sig 0");
+}
+
+namespace {
+constexpr unsigned kOrigRaxOffset = 120;
+void set_syscall_number(ScriptedOps& ops, pid_t tid, std::uint64_t number) {
+  std::memcpy(ops.general[tid].data() + kOrigRaxOffset, &number, 8);
+}
+int syscall_stop() { return stopped_status(SIGTRAP | 0x80); }
+}  // namespace
+
+TEST_CASE("catching syscalls: entry and return are told with the number read at the entry") {
+  Threads f;
+  f.engine.set_catch_syscalls(true);
+  f.ops.log.clear();
+  f.continue_all();
+  CHECK(f.logged("syscall 101 sig 0"));  // PTRACE_SYSCALL, not PTRACE_CONT
+  set_syscall_number(f.ops, kSecond, 39);
+  f.ops.syscall_entry[kSecond] = true;
+  f.land(kSecond, syscall_stop());
+  f.interrupted(kLeader);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::SyscallEntry);
+  CHECK(f.stops[0].syscall_number == 39);
+  set_syscall_number(f.ops, kSecond, static_cast<std::uint64_t>(-1));  // gdb skips the call
+  f.continue_all();
+  f.ops.syscall_entry[kSecond] = false;
+  f.land(kSecond, syscall_stop());
+  f.interrupted(kLeader);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 2);
+  CHECK(f.stops[1].kind == EngineStop::Kind::SyscallReturn);
+  CHECK(f.stops[1].syscall_number == 39);  // the call gdb caught, not the -1 it wrote
+}
+
+TEST_CASE("syscalls outside gdb's list run on unseen; with catching off, threads run with PTRACE_CONT") {
+  Threads f;
+  f.engine.set_catch_syscalls(true, {1});
+  f.continue_all();
+  set_syscall_number(f.ops, kThird, 39);
+  f.ops.syscall_entry[kThird] = true;
+  f.ops.log.clear();
+  f.land(kThird, syscall_stop());
+  CHECK(f.stops.empty());
+  CHECK(f.ops.log == std::vector<std::string>{"syscall 102 sig 0"});
+  f.engine.interrupt();
+  for (pid_t t : {kLeader, kSecond, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  f.engine.set_catch_syscalls(false);
+  f.ops.log.clear();
+  f.continue_all();
+  CHECK(f.logged("cont 102 sig 0"));
+  CHECK_FALSE(f.logged("syscall 102 sig 0"));
+}
+
+TEST_CASE("thread events: a new thread's first stop and a thread's exit are told, each once") {
+  Threads f;
+  f.engine.set_report_thread_events(true);
+  f.continue_all();
+  f.ops.event_messages[kSecond] = 103;
+  f.land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_CLONE));
+  CHECK(f.stops.empty());
+  f.land(103, stopped_status(SIGTRAP, PTRACE_EVENT_STOP));  // the newborn's first stop
+  for (pid_t t : {kLeader, kSecond, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::ThreadCreated);
+  CHECK(f.stops[0].tid == 103);
+  f.engine.resume({{kLeader, {}}, {kSecond, {}}, {kThird, {}}, {103, {}}});
+  f.land(103, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT));
+  f.land(103, exited_status(0));
+  CHECK(f.stops.size() == 1);  // the others are being stopped first
+  for (pid_t t : {kLeader, kSecond, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 2);
+  CHECK(f.stops[1].kind == EngineStop::Kind::ThreadExited);
+  CHECK(f.stops[1].tid == 103);
+  CHECK(f.engine.thread_ids().size() == 3);
 }

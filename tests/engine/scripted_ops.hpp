@@ -51,6 +51,15 @@ class ScriptedOps : public PtraceOps {
     log.push_back("listen " + std::to_string(tid));
     return 0;
   }
+  int resume_to_syscall(pid_t tid, int sig) override {
+    log.push_back("syscall " + std::to_string(tid) + " sig " + std::to_string(sig));
+    return 0;
+  }
+  std::map<pid_t, bool> syscall_entry;  // what PTRACE_GET_SYSCALL_INFO says at a syscall-stop
+  int syscall_stop_is_entry(pid_t tid, bool& entry) override {
+    entry = syscall_entry[tid];
+    return 0;
+  }
   int detach(pid_t tid, int sig) override {
     log.push_back("detach " + std::to_string(tid) + " sig " + std::to_string(sig));
     return 0;

@@ -68,6 +68,22 @@ TEST_CASE("stop replies: T with registers, thread and reason; W and X with the p
   CHECK(rsp::build_stop_reply(exited, true) == "W05;process:10");
   rsp::StopReply killed{rsp::StopReply::Kind::Terminated, 11, 0x10, 0x10, {}, {}};
   CHECK(rsp::build_stop_reply(killed, false) == "X0b");
+  rsp::StopReply thread_gone{rsp::StopReply::Kind::ThreadExited, 0, 0x10, 0x12, {}, {}};
+  CHECK(rsp::build_stop_reply(thread_gone, true) == "w0;p10.12");
+  CHECK(rsp::build_stop_reply(thread_gone, false) == "w0;12");
+}
+
+TEST_CASE("syscall and thread-creation stops carry their reason after the thread") {
+  rsp::StopReply stop;
+  stop.value = 5;
+  stop.pid = 0x10;
+  stop.tid = 0x11;
+  stop.reason = "syscall_entry";
+  stop.reason_value = "27";
+  CHECK(rsp::build_stop_reply(stop, true) == "T05thread:p10.11;syscall_entry:27;");
+  stop.reason = "create";
+  stop.reason_value = "";
+  CHECK(rsp::build_stop_reply(stop, true) == "T05thread:p10.11;create:;");
 }
 
 #include "rsp/xml.hpp"

@@ -141,3 +141,18 @@ TEST_CASE("qXfer writes keep ':' inside their binary data") {
   CHECK(w.data == std::vector<std::uint8_t>{'a', ':', 'b', 0, 'c'});
   CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("qXfer:siginfo:write::zz:1")));
 }
+
+TEST_CASE("QThreadEvents and QCatchSyscalls: on/off, a list of hex syscall numbers, anything else an error") {
+  CHECK(std::get<rsp::req::ThreadEvents>(rsp::parse("QThreadEvents:1")).enable);
+  CHECK_FALSE(std::get<rsp::req::ThreadEvents>(rsp::parse("QThreadEvents:0")).enable);
+  CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("QThreadEvents:2")));
+  auto all = std::get<rsp::req::CatchSyscalls>(rsp::parse("QCatchSyscalls:1"));
+  CHECK(all.enable);
+  CHECK(all.numbers.empty());
+  auto some = std::get<rsp::req::CatchSyscalls>(rsp::parse("QCatchSyscalls:1;27;6e"));
+  CHECK(some.numbers == std::vector<int>{0x27, 0x6e});
+  CHECK_FALSE(std::get<rsp::req::CatchSyscalls>(rsp::parse("QCatchSyscalls:0")).enable);
+  CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("QCatchSyscalls:0;27")));
+  CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("QCatchSyscalls:1;zz")));
+  CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("QCatchSyscalls:")));
+}

@@ -1,0 +1,80 @@
+"""What programs do beyond one process's threads, as gdb users see it:
+syscall catchpoints, and (with a raw client) thread events."""
+import re
+
+from harness import Ustub, check, expect, expect_not, gdb
+from rsp_client import RspClient
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def remote(port):
+    return f"target remote :{port}"
+
+
+@test
+def catch_syscall_stops_at_entry_and_return_and_gdb_can_change_the_call(env):
+    u = Ustub(env, "--once", ":0", "./syscalls")
+    out = gdb(env, [remote(u.port()), "catch syscall getpid getppid", "continue",
+                    "set $orig_rax = -1",  # skip getpid: the program sees what gdb puts in $rax at its return
+                    "continue", "print $rax", "set $rax = 4242",
+                    "continue", "continue", "print $rax", "set $rax = 77", "delete", "continue"],
+              env.program("syscalls"))
+    expect(out, r"Catchpoint 1 \(call to syscall getpid\)")
+    expect(out, r"Catchpoint 1 \(returned from syscall getpid\)")
+    expect(out, r"^\$1 = -38$")  # a skipped syscall returns -ENOSYS
+    expect(out, r"Catchpoint 1 \(call to syscall getppid\)")
+    expect(out, r"Catchpoint 1 \(returned from syscall getppid\)")
+    expect_not(out, r"syscall chdir")  # not in the filter: no stop
+    expect(out, r"exited normally")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+    expect(u.output, r"^getpid returned 4242$")
+    expect(u.output, r"^chdir returned -1$")  # failed with ENOENT, untouched
+    expect(u.output, r"^getppid returned 77$")
+
+
+@test
+def catch_syscall_with_no_filter_stops_at_every_syscall(env):
+    u = Ustub(env, "--once", ":0", "./syscalls")
+    out = gdb(env, [remote(u.port()), "break main", "continue", "catch syscall",
+                    "continue", "continue", "continue", "continue", "continue", "continue", "delete", "continue"],
+              env.program("syscalls"))
+    stops = re.findall(r"Catchpoint 2 \((call to|returned from) syscall (\w+)\)", out)
+    check(stops[:6] == [("call to", "getpid"), ("returned from", "getpid"), ("call to", "chdir"),
+                        ("returned from", "chdir"), ("call to", "getppid"), ("returned from", "getppid")],
+          f"entry and return of each syscall, in order: {stops}\n{out}")
+    expect(out, r"exited normally")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def thread_events_report_each_new_thread_and_each_exit(env):
+    """QThreadEvents (gdb turns it on in non-stop mode): a 'create' stop for
+    every new thread and a 'w' reply for every thread's exit."""
+    u = Ustub(env, "--once", ":0", "./threads", "4", "2")
+    c = RspClient(("127.0.0.1", u.port()), timeout=30)
+    supported = c.handshake()
+    check(b"QThreadEvents+" in supported, f"QThreadEvents+ offered: {supported!r}")
+    check(c.request("QThreadEvents:2") .startswith(b"E"), "a bad value is an error")
+    check(c.request("QThreadEvents:1") == b"OK", "thread events on")
+    created, exited = set(), set()
+    reply = c.request("vCont;c")
+    while not reply.startswith(b"W"):
+        if m := re.match(rb"T05.*thread:p[0-9a-f]+\.([0-9a-f]+);.*create:;", reply) or \
+                re.match(rb"T05.*create:;.*thread:p[0-9a-f]+\.([0-9a-f]+);", reply):
+            created.add(m.group(1))
+        elif m := re.match(rb"w([0-9a-f]+);p[0-9a-f]+\.([0-9a-f]+)$", reply):
+            check(m.group(1) == b"0", f"threads exit with 0: {reply!r}")
+            exited.add(m.group(2))
+        else:
+            check(False, f"unexpected reply {reply!r}")
+        reply = c.request("vCont;c")
+    check(len(created) == 4, f"four threads created, {len(created)} reported")
+    check(exited == created, f"each created thread's exit reported: {created} vs {exited}")
+    c.close()
+    check(u.wait_exit() == 0, "ustub exits with its program")
