@@ -327,6 +327,23 @@ Request parse(std::string_view p) {
       }
     return set;
   }
+  if (p == "QEnvironmentReset") return req::EnvironmentReset{};
+  if (p.starts_with("QEnvironmentHexEncoded:") || p.starts_with("QEnvironmentUnset:") ||
+      p.starts_with("QSetWorkingDir:")) {
+    auto bytes = from_hex(p.substr(p.find(':') + 1));
+    if (!bytes) return malformed("bad hex in " + std::string(p.substr(0, p.find(':'))));
+    std::string text(bytes->begin(), bytes->end());
+    if (p.starts_with("QSetWorkingDir:")) return req::SetWorkingDir{text};
+    if (text.empty() || text.front() == '=') return malformed("an environment variable needs a name");
+    if (p.starts_with("QEnvironmentUnset:")) return req::EnvironmentUnset{text};
+    return req::EnvironmentSet{text};
+  }
+  if (p.starts_with("QStartupWithShell:") || p.starts_with("QDisableRandomization:")) {
+    std::string_view value = p.substr(p.find(':') + 1);
+    if (value != "0" && value != "1") return malformed(std::string(p.substr(0, p.find(':'))) + " takes 0 or 1");
+    if (p.starts_with("QStartupWithShell:")) return req::StartupWithShell{value == "1"};
+    return req::DisableRandomization{value == "1"};
+  }
   if (p.starts_with("QThreadEvents:")) {
     std::string_view value = p.substr(14);
     if (value != "0" && value != "1") return malformed("QThreadEvents takes 0 or 1");

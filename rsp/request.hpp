@@ -75,6 +75,13 @@ struct SignalSet { bool pass; std::vector<int> gdb_signals; };
 struct ThreadEvents { bool enable; };
 // QCatchSyscalls: stop at syscall entry and return; an empty list means every syscall.
 struct CatchSyscalls { bool enable; std::vector<int> numbers; };
+// How the next vRun starts its program (gdb sends these just before it).
+struct EnvironmentReset {};                            // QEnvironmentReset
+struct EnvironmentSet { std::string assignment; };     // QEnvironmentHexEncoded: "NAME=VALUE"
+struct EnvironmentUnset { std::string name; };         // QEnvironmentUnset
+struct SetWorkingDir { std::string path; };            // QSetWorkingDir: "" = the server's own
+struct StartupWithShell { bool enable; };              // QStartupWithShell
+struct DisableRandomization { bool enable; };          // QDisableRandomization
 struct Malformed { std::string why; };
 struct Unknown {};
 }  // namespace req
@@ -88,6 +95,8 @@ using Request = std::variant<
     req::FileOpen, req::FilePread, req::FilePwrite, req::FileClose, req::FileFstat,
     req::FileUnlink, req::FileReadlink, req::FileSetFs, req::MonitorCommand, req::ExtendedMode,
     req::Run, req::AttachTo, req::Restart, req::SignalSet, req::ThreadEvents, req::CatchSyscalls,
+    req::EnvironmentReset, req::EnvironmentSet, req::EnvironmentUnset, req::SetWorkingDir, req::StartupWithShell,
+    req::DisableRandomization,
     req::Malformed, req::Unknown>;
 
 Request parse(std::string_view payload);

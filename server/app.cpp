@@ -8,11 +8,13 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
 #include "arch/arch.hpp"
 #include "server/engine.hpp"
+#include "server/inferior_settings.hpp"
 #include "server/launcher.hpp"
 #include "server/linux_ptrace_ops.hpp"
 #include "server/listener.hpp"
@@ -122,7 +124,7 @@ class Server {
     return false;
   }
 
-  std::string launch(std::vector<std::string> argv) {
+  std::string launch(std::vector<std::string> argv, const InferiorSettings& settings = {}) {
     if (argv.empty() || argv.front().empty()) {
       if (last_program_.empty()) return "no program to run: give one (gdb: set remote exec-file PROG)";
       if (argv.empty()) argv = last_program_;
@@ -132,8 +134,17 @@ class Server {
     LaunchOptions options;
     options.argv = argv;
     options.inferior_output_to_stderr = stdio_;
-    options.startup_with_shell = command_.startup_with_shell;
-    options.disable_randomization = command_.disable_randomization;
+    options.startup_with_shell = settings.startup_with_shell.value_or(command_.startup_with_shell);
+    options.disable_randomization = settings.disable_randomization.value_or(command_.disable_randomization);
+    if (settings.changes_environment()) {
+      std::vector<std::string> own;
+      for (char** e = environ; *e; ++e) own.emplace_back(*e);
+      options.environment = settings.environment(own);
+    }
+    if (!settings.working_directory.empty()) {
+      const char* home = std::getenv("HOME");
+      options.working_directory = expand_home(settings.working_directory, home ? home : "/");
+    }
     options.wrapper = command_.wrapper;
     Launched launched = launch_program(options);
     if (!launched.error.empty()) return launched.error;
@@ -197,7 +208,12 @@ class Server {
     transport_ = std::move(transport);
     ++connection_id_;
     SessionHooks hooks;
-    hooks.run = [this](const std::vector<std::string>& argv) { return launch(argv); };
+    hooks.run = [this](const std::vector<std::string>& argv, const InferiorSettings& settings) {
+      // gdb shows only that the run failed: the why is on ustub's console, as gdbserver's is.
+      std::string why = launch(argv, settings);
+      if (!why.empty()) say("ustub: " + why);
+      return why;
+    };
     hooks.attach = [this](pid_t pid) { return attach(pid); };
     hooks.detached = [this](pid_t pid, bool launched) {
       say("Detaching from process " + std::to_string(pid));

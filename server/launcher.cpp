@@ -45,6 +45,12 @@ std::string resolve_program(const std::string& name, int& error) {
   return name;
 }
 
+// What the child tells the parent through the pipe when it cannot start the program.
+struct ChildFailure {
+  enum class Step { Exec, Chdir } step;
+  int error;
+};
+
 [[noreturn]] void exec_child(const ExecPlan& plan, const LaunchOptions& options, int error_pipe) {
   // Undo what ustub set up for itself: a blocked mask and ignored signals survive exec.
   sigset_t none;
@@ -62,14 +68,25 @@ std::string resolve_program(const std::string& name, int& error) {
     int current = ::personality(0xffffffff);
     if (current != -1) ::personality(static_cast<unsigned long>(current) | ADDR_NO_RANDOMIZE);
   }
-  // Wait here until the parent has seized us, so exec is the first thing it sees.
-  raise(SIGSTOP);
   std::vector<char*> argv;
   for (const auto& a : plan.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  ::execv(plan.path.c_str(), argv.data());
-  int e = errno;
-  [[maybe_unused]] auto n = ::write(error_pipe, &e, sizeof e);
+  std::vector<char*> envp;
+  if (options.environment) {
+    for (const auto& e : *options.environment) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+  }
+  // Wait here until the parent has seized us, so exec is the first thing it sees.
+  raise(SIGSTOP);
+  ChildFailure failure{};
+  if (!options.working_directory.empty() && ::chdir(options.working_directory.c_str()) != 0) {
+    failure = {ChildFailure::Step::Chdir, errno};
+    [[maybe_unused]] auto n = ::write(error_pipe, &failure, sizeof failure);
+    _exit(127);
+  }
+  ::execve(plan.path.c_str(), argv.data(), options.environment ? envp.data() : environ);
+  failure = {ChildFailure::Step::Exec, errno};
+  [[maybe_unused]] auto n = ::write(error_pipe, &failure, sizeof failure);
   _exit(127);
 }
 
@@ -218,10 +235,12 @@ Launched launch_program(const LaunchOptions& options) {
       return fail("cannot run " + program + ": " + std::strerror(errno));
     }
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
-      int exec_errno = 0;
+      ChildFailure failure{};
       std::string why = "the program died before it started";
-      if (::read(pipe_fds[0], &exec_errno, sizeof exec_errno) == sizeof exec_errno)
-        why = std::strerror(exec_errno);
+      if (::read(pipe_fds[0], &failure, sizeof failure) == sizeof failure)
+        why = failure.step == ChildFailure::Step::Chdir
+                  ? "cannot change to directory " + options.working_directory + ": " + std::strerror(failure.error)
+                  : std::strerror(failure.error);
       ::close(pipe_fds[0]);
       return {0, "cannot run " + program + ": " + why};
     }

@@ -3,6 +3,7 @@
 // come back as one line that says what went wrong and why.
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct LaunchOptions {
   bool startup_with_shell = false;
   bool disable_randomization = false;  // personality(ADDR_NO_RANDOMIZE)
   std::vector<std::string> wrapper;    // run PROG through this command
+  std::optional<std::vector<std::string>> environment;  // "NAME=VALUE"; none: ustub's own
+  std::string working_directory;                        // "": ustub's own
 };
 
 // gdbserver's rule: a bare name that is a file in the current directory means

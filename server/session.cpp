@@ -136,6 +136,30 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             engine_.set_pass_signals(std::move(host));
             return "OK";
           },
+          [&](const r::EnvironmentReset&) -> std::optional<std::string> {
+            inferior_settings_.reset_environment();
+            return "OK";
+          },
+          [&](const r::EnvironmentSet& q) -> std::optional<std::string> {
+            inferior_settings_.set_variable(q.assignment);
+            return "OK";
+          },
+          [&](const r::EnvironmentUnset& q) -> std::optional<std::string> {
+            inferior_settings_.unset_variable(q.name);
+            return "OK";
+          },
+          [&](const r::SetWorkingDir& q) -> std::optional<std::string> {
+            inferior_settings_.working_directory = q.path;
+            return "OK";
+          },
+          [&](const r::StartupWithShell& q) -> std::optional<std::string> {
+            inferior_settings_.startup_with_shell = q.enable;
+            return "OK";
+          },
+          [&](const r::DisableRandomization& q) -> std::optional<std::string> {
+            inferior_settings_.disable_randomization = q.enable;
+            return "OK";
+          },
           [&](const r::ThreadEvents& q) -> std::optional<std::string> {
             engine_.set_report_thread_events(q.enable);
             return "OK";
@@ -271,7 +295,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
               engine_.kill();
             }
             // No reply: gdb asks '?' next. A failure shows there as "no process".
-            hooks_.run({});
+            hooks_.run({}, inferior_settings_);
             return std::nullopt;
           },
           [&](const r::Malformed& q) -> std::optional<std::string> { return error_text(q.why); },
@@ -292,6 +316,9 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   out += ";QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+";
   out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;vContSupported+;QPassSignals+;QProgramSignals+";
   out += ";QThreadEvents+;QCatchSyscalls+";
+  if (hooks_.run)
+    out += ";QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;QStartupWithShell+"
+           ";QDisableRandomization+";
   if (multiprocess_) out += ";multiprocess+";
   if (swbreak) out += ";swbreak+";
   if (hwbreak_) out += ";hwbreak+";
@@ -671,7 +698,7 @@ std::string Session::run(const rsp::req::Run& r) {
     waiting_for_stop_ = false;
     engine_.kill();
   }
-  std::string why = hooks_.run(r.argv);
+  std::string why = hooks_.run(r.argv, inferior_settings_);
   if (!why.empty()) return error_text(why);
   start_over();
   return stop_reply(engine_.last_stop());

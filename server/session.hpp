@@ -15,6 +15,7 @@
 #include "server/cli.hpp"
 #include "server/engine.hpp"
 #include "server/host_io.hpp"
+#include "server/inferior_settings.hpp"
 
 namespace ustub {
 
@@ -23,7 +24,7 @@ namespace ustub {
 // Each returns "" on success, or one line saying why not.
 struct SessionHooks {
   // argv[0] "" = the last program with new arguments; no argv = the last program and arguments.
-  std::function<std::string(const std::vector<std::string>& argv)> run;
+  std::function<std::string(const std::vector<std::string>& argv, const InferiorSettings& settings)> run;
   std::function<std::string(pid_t pid)> attach;
   std::function<void(pid_t pid, bool launched)> detached;  // the process was let go
   std::function<void(bool remote, bool on)> set_debug;  // remote: packets; else engine events
@@ -85,6 +86,7 @@ class Session {
   Engine& engine_;
   std::function<void(std::string_view)> send_;
   SessionHooks hooks_;
+  InferiorSettings inferior_settings_;  // for the programs this connection runs
   DisabledPackets disabled_;
   bool extended_ = false;
   rsp::Decoder decoder_{kPacketSize};

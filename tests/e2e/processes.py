@@ -1,5 +1,6 @@
 """What programs do beyond one process's threads, as gdb users see it:
 syscall catchpoints, and (with a raw client) thread events."""
+import os
 import re
 
 from harness import Ustub, check, expect, expect_not, gdb
@@ -15,6 +16,10 @@ def test(fn):
 
 def remote(port):
     return f"target remote :{port}"
+
+
+def extended(port):
+    return f"target extended-remote :{port}"
 
 
 @test
@@ -78,3 +83,28 @@ def thread_events_report_each_new_thread_and_each_exit(env):
     check(exited == created, f"each created thread's exit reported: {created} vs {exited}")
     c.close()
     check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def run_starts_the_program_with_gdbs_environment_and_working_directory(env):
+    workdir = os.path.join(env.runtime, "cwd-for-run")
+    os.makedirs(workdir, exist_ok=True)
+    environ = dict(os.environ, USTUB_TEST_UNSET="inherited")
+    u = Ustub(env, "--multi", ":0", environ=environ)
+    port = u.port()
+    out = gdb(env, [extended(port), "set remote exec-file " + env.program("show_env"),
+                    "set environment GREETING=hello there", "unset environment USTUB_TEST_UNSET",
+                    f"set cwd {workdir}", "run",
+                    "unset environment", "set cwd", "run",  # back to ustub's own
+                    "set cwd /no/such/directory", "run", "monitor exit"], env.program("show_env"))
+    check(u.wait_exit() == 0, "monitor exit ends ustub")
+    runs = u.output.split("created; pid = ")
+    check(len(runs) == 3, f"two programs started:\n{u.output}")
+    expect(runs[1], rf"^cwd={re.escape(workdir)}$")
+    expect(runs[1], r"^GREETING=hello there$")
+    expect(runs[1], r"^USTUB_TEST_UNSET=\(unset\)$")
+    expect(runs[2], rf"^cwd={re.escape(env.bin)}$")
+    expect(runs[2], r"^USTUB_TEST_UNSET=inherited$")
+    expect(runs[2], r"^GREETING=\(unset\)$")
+    expect(out, r"Running .*show_env.* on the remote target failed")
+    expect(u.output, r"cannot change to directory /no/such/directory: No such file or directory")

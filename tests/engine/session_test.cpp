@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include "arch/arch.hpp"
@@ -162,10 +163,12 @@ TEST_CASE("vRun starts a process through the server and answers with its first s
   Engine engine{arch::arch_by_name("x86_64"), ops};
   std::vector<std::string> sent;
   std::vector<std::string> started;
+  InferiorSettings started_with;
   SessionHooks hooks;
-  hooks.run = [&](const std::vector<std::string>& argv) -> std::string {
+  hooks.run = [&](const std::vector<std::string>& argv, const InferiorSettings& settings) -> std::string {
     if (argv[0] == "/nope") return "cannot run /nope: No such file or directory";
     started = argv;
+    started_with = settings;
     ops.set_pc(kNewPid, 0x1000);
     engine.adopt(kNewPid, {kNewPid}, true, {EngineStop::Kind::Signal, kNewPid, SIGTRAP});
     return "";
@@ -185,6 +188,40 @@ TEST_CASE("vRun starts a process through the server and answers with its first s
   CHECK(started == std::vector<std::string>{"/bin/true", "x"});
   CHECK(reply.rfind("T05", 0) == 0);
   CHECK(reply.find("thread:p200.200;") != std::string::npos);
+  CHECK_FALSE(started_with.changes_environment());
+  // What gdb sends before its next run reaches the launch.
+  CHECK(request("QEnvironmentReset") == "OK");
+  CHECK(request("QEnvironmentHexEncoded:" + rsp::to_hex(std::string_view("GREETING=hello world"))) == "OK");
+  CHECK(request("QEnvironmentUnset:" + rsp::to_hex(std::string_view("HOME"))) == "OK");
+  CHECK(request("QEnvironmentUnset:" + rsp::to_hex(std::string_view("=bad"))).rfind("E", 0) == 0);
+  CHECK(request("QSetWorkingDir:" + rsp::to_hex(std::string_view("/tmp"))) == "OK");
+  CHECK(request("QStartupWithShell:0") == "OK");
+  CHECK(request("QDisableRandomization:1") == "OK");
+  CHECK(request("QStartupWithShell:2").rfind("E", 0) == 0);
+  request("vRun;");
+  CHECK(started_with.set_variables.at("GREETING") == "hello world");
+  CHECK(started_with.unset_variables.count("HOME") == 1);
+  CHECK(started_with.working_directory == "/tmp");
+  CHECK(started_with.startup_with_shell == false);
+  CHECK(started_with.disable_randomization == true);
+}
+
+TEST_CASE("the environment a program starts with: ustub's own, with gdb's sets and unsets, the last one winning") {
+  InferiorSettings s;
+  s.set_variable("A=1");
+  s.unset_variable("B");
+  s.set_variable("B=2");  // set after unset: set
+  s.set_variable("C=3");
+  s.unset_variable("C");  // unset after set: unset
+  s.set_variable("EMPTY");
+  auto env = s.environment({"A=0", "B=0", "C=0", "KEEP=yes"});
+  std::sort(env.begin(), env.end());
+  CHECK(env == std::vector<std::string>{"A=1", "B=2", "EMPTY=", "KEEP=yes"});
+  s.reset_environment();
+  CHECK(s.environment({"A=0"}) == std::vector<std::string>{"A=0"});
+  CHECK(expand_home("~/work", "/home/u") == "/home/u/work");
+  CHECK(expand_home("~", "/home/u") == "/home/u");
+  CHECK(expand_home("/abs/~x", "/home/u") == "/abs/~x");
 }
 
 TEST_CASE("a Ctrl-C that loses the race to a step's end is reported on the next resume") {

@@ -68,7 +68,7 @@ struct Model {
 
   SessionHooks hooks() {
     SessionHooks h;
-    h.run = [this](const std::vector<std::string>&) {
+    h.run = [this](const std::vector<std::string>&, const InferiorSettings&) {
       start_process();
       return std::string();
     };
