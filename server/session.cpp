@@ -13,6 +13,7 @@
 #include "rsp/stop_reply.hpp"
 #include "rsp/xml.hpp"
 #include "server/auxv.hpp"
+#include "server/os_data.hpp"
 #include "server/signals.hpp"
 #include "server/svr4_libraries.hpp"
 
@@ -314,7 +315,7 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   engine_.set_rewind_pc_at_breakpoints(swbreak);
   std::string out = "PacketSize=" + rsp::number_to_hex(kPacketSize);
   out += ";QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+";
-  out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;vContSupported+;QPassSignals+;QProgramSignals+";
+  out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;vContSupported+;QPassSignals+;QProgramSignals+;qXfer:osdata:read+";
   out += ";QThreadEvents+;QCatchSyscalls+";
   if (hooks_.run)
     out += ";QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;QStartupWithShell+"
@@ -587,6 +588,15 @@ std::string Session::xfer(const rsp::req::XferRead& r) {
     std::string path = read_link("/proc/" + std::to_string(pid) + "/exe");
     if (path.empty()) return errno_text(errno);
     return chunk(path);
+  }
+  if (r.object == "osdata") {
+    // One snapshot per listing: gdb reads it in chunks, and processes come and go meanwhile.
+    if (r.offset == 0 || !os_data_snapshot_ || os_data_annex_ != r.annex) {
+      os_data_snapshot_ = os_data(r.annex);
+      os_data_annex_ = r.annex;
+    }
+    if (!os_data_snapshot_) return error_text("no such list: " + r.annex);
+    return chunk(*os_data_snapshot_);
   }
   if (!engine_.has_process()) return error_text("no process");
   if (waiting_for_stop_) return error_text("the process is running");

@@ -87,6 +87,8 @@ class Session {
   std::function<void(std::string_view)> send_;
   SessionHooks hooks_;
   InferiorSettings inferior_settings_;  // for the programs this connection runs
+  std::optional<std::string> os_data_snapshot_;  // the "info os" listing being read
+  std::string os_data_annex_;
   DisabledPackets disabled_;
   bool extended_ = false;
   rsp::Decoder decoder_{kPacketSize};

@@ -108,3 +108,14 @@ def run_starts_the_program_with_gdbs_environment_and_working_directory(env):
     expect(runs[2], r"^GREETING=\(unset\)$")
     expect(out, r"Running .*show_env.* on the remote target failed")
     expect(u.output, r"cannot change to directory /no/such/directory: No such file or directory")
+
+
+@test
+def info_os_processes_lists_the_users_processes(env):
+    u = Ustub(env, "--multi", ":0")
+    port = u.port()
+    out = gdb(env, [extended(port), "info os", "info os processes", "monitor exit"])
+    expect(out, r"^processes\s+Listing of all processes")
+    expect(out, r"^pid\s+user\s+command\s+cores")
+    expect(out, rf"^{u.proc.pid}\s+\S+\s+{re.escape(env.ustub)} --multi :0\s")  # ustub itself, as ps shows it
+    check(u.wait_exit() == 0, "monitor exit ends ustub")
