@@ -533,6 +533,8 @@ void Engine::handle_wait(const WaitResult& w) {
 
   EngineStop stop{EngineStop::Kind::Signal, t->tid, signal};
   if (event == PTRACE_EVENT_EXEC) {
+    ops_->image_replaced(pid_);
+    stop.kind = EngineStop::Kind::Exec;
     stop.host_signal = SIGTRAP;
     // After an exec only one thread is left, under the leader's id, whichever
     // thread called it; the others are gone without a word for each.
@@ -612,6 +614,10 @@ void Engine::forget_all_threads_but(pid_t tid) {
   survivor.registers->invalidate();
   if (hw_) hw_ = arch_->make_hardware_debug();  // the new image starts with none
   read_watch_values_.clear();
+  // Nor has it any of our breakpoints: their saved bytes belong to the old
+  // program and must neither be shown in reads nor written back.
+  breakpoints_ = BreakpointTable{};
+  removed_breakpoints_.clear();
 }
 
 void Engine::drain_events() {

@@ -34,7 +34,8 @@ struct EngineStop {
   // (gdb's "N" reply: "No unwaited-for children left").
   // ThreadCreated/ThreadExited: only when gdb asked for thread events.
   // SyscallEntry/SyscallReturn: only while gdb catches syscalls.
-  enum class Kind { Signal, Exited, Terminated, NoResumed, ThreadCreated, ThreadExited, SyscallEntry, SyscallReturn };
+  // Exec: the process runs a new program (a SIGTRAP for gdbs without exec events).
+  enum class Kind { Signal, Exited, Terminated, NoResumed, ThreadCreated, ThreadExited, SyscallEntry, SyscallReturn, Exec };
   Kind kind = Kind::Signal;
   pid_t tid = 0;
   int host_signal = 0;  // Signal, Terminated

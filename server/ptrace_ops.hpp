@@ -53,6 +53,9 @@ class PtraceOps {
   virtual bool being_killed(pid_t pid) = 0;
   // PTRACE_GETEVENTMSG: the new thread's id at a PTRACE_EVENT_CLONE stop.
   virtual int get_event_message(pid_t tid, unsigned long& message) = 0;
+  // The process runs a new program (exec): anything kept about its old
+  // address space (an open /proc/PID/mem) is void.
+  virtual void image_replaced(pid_t pid) = 0;
   // Returns bytes transferred (possibly short) or -errno.
   virtual long read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) = 0;
   virtual long write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in) = 0;

@@ -311,6 +311,7 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   };
   multiprocess_ = offered("multiprocess+");
   bool swbreak = offered("swbreak+");
+  exec_events_ = offered("exec-events+");
   hwbreak_ = offered("hwbreak+");
   engine_.set_rewind_pc_at_breakpoints(swbreak);
   std::string out = "PacketSize=" + rsp::number_to_hex(kPacketSize);
@@ -323,6 +324,7 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   if (multiprocess_) out += ";multiprocess+";
   if (swbreak) out += ";swbreak+";
   if (hwbreak_) out += ";hwbreak+";
+  if (exec_events_) out += ";exec-events+";
   if (offered("no-resumed+")) out += ";no-resumed+";
   return out;
 }
@@ -361,6 +363,7 @@ std::string Session::stop_reply(const EngineStop& stop) {
       reply.kind = rsp::StopReply::Kind::ThreadExited;
       reply.value = stop.exit_code;
       break;
+    case EngineStop::Kind::Exec:
     case EngineStop::Kind::ThreadCreated:
     case EngineStop::Kind::SyscallEntry:
     case EngineStop::Kind::SyscallReturn:
@@ -368,6 +371,12 @@ std::string Session::stop_reply(const EngineStop& stop) {
       if (!engine_.has_process()) return "W00";
       reply.value = host_to_gdb_signal(stop.host_signal);
       if (stop.kind == EngineStop::Kind::ThreadCreated) reply.reason = "create";
+      if (stop.kind == EngineStop::Kind::Exec && exec_events_) {
+        // gdb loads the new program from this path (through vFile when it is remote).
+        std::string path = read_link("/proc/" + std::to_string(engine_.pid()) + "/exe");
+        reply.reason = "exec";
+        reply.reason_value = rsp::to_hex(path);
+      }
       if (stop.kind == EngineStop::Kind::SyscallEntry || stop.kind == EngineStop::Kind::SyscallReturn) {
         reply.reason = stop.kind == EngineStop::Kind::SyscallEntry ? "syscall_entry" : "syscall_return";
         reply.reason_value = rsp::number_to_hex(static_cast<std::uint64_t>(stop.syscall_number));

@@ -96,6 +96,7 @@ class Session {
   bool no_ack_ = false;
   bool multiprocess_ = false;
   bool hwbreak_ = false;
+  bool exec_events_ = false;  // gdb takes exec stops as such, not as a SIGTRAP
   bool waiting_for_stop_ = false;
   bool interrupt_pending_ = false;  // a Ctrl-C not yet answered by a SIGINT stop
   std::optional<EngineStop> unreported_exit_;  // the process died while gdb had it stopped

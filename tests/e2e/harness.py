@@ -54,7 +54,7 @@ class Env:
         cc("-o", "basic", os.path.join(src, "basic.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
         for name in ("crash", "spin", "sleeper", "signals", "echo_line", "no_ptrace", "syscalls", "show_env"):
             cc("-o", name, os.path.join(src, name + ".c"))
-        for name in ("threads", "signal_storm", "watch", "busy_threads"):
+        for name in ("threads", "signal_storm", "watch", "busy_threads", "exec_into"):
             cc("-pthread", "-o", name, os.path.join(src, name + ".c"))
 
     def program(self, name):

@@ -119,3 +119,18 @@ def info_os_processes_lists_the_users_processes(env):
     expect(out, r"^pid\s+user\s+command\s+cores")
     expect(out, rf"^{u.proc.pid}\s+\S+\s+{re.escape(env.ustub)} --multi :0\s")  # ustub itself, as ps shows it
     check(u.wait_exit() == 0, "monitor exit ends ustub")
+
+
+@test
+def exec_is_followed_into_the_new_program_with_its_breakpoints(env):
+    u = Ustub(env, "--once", ":0", "./exec_into", env.program("show_env"))
+    out = gdb(env, [remote(u.port()), "catch exec", "break main", "continue", "continue",
+                    "info threads", "info breakpoints", "continue", "bt 1", "continue"], env.program("exec_into"))
+    expect(out, r"process \d+ is executing new program: .*/show_env")
+    expect(out, r"Catchpoint 1 \(exec'd .*/show_env\)")
+    expect(out, r"Breakpoint 2, main \(\) at .*show_env\.c")  # re-set in the new program
+    threads = re.findall(r"^[* ] +\d+ +Thread ", out, re.M)
+    check(len(threads) == 1, f"one thread left after the exec:\n{out}")
+    expect(out, r"exited normally")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+    expect(u.output, r"^GREETING=")

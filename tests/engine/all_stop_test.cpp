@@ -405,6 +405,22 @@ TEST_CASE("an exec by a non-leader thread leaves one thread, under the leader's 
   CHECK(f.logged("cont 100 sig 0"));
 }
 
+TEST_CASE("after an exec the old program's breakpoints are forgotten, and so is its address space") {
+  Threads f;
+  f.continue_all();
+  // The new program has its own code where the old breakpoint was.
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_EXEC));
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::Exec);
+  CHECK(f.logged("exec 100"));  // e.g. a /proc/PID/mem of the old image is reopened
+  f.ops.memory[kBreakpoint] = 0x55;
+  std::uint8_t byte = 0;
+  REQUIRE(f.engine.read_memory(kBreakpoint, {&byte, 1}) == 1);
+  CHECK(byte == 0x55);  // not the old program's byte from the breakpoint table
+  CHECK(f.engine.remove_breakpoint(kBreakpoint) == 0);
+  CHECK(f.ops.memory[kBreakpoint] == 0x55);  // nothing of the old program written back
+}
+
 TEST_CASE("a group-stop from outside (SIGSTOP) keeps the threads stopped until SIGCONT, unseen by gdb") {
   Threads f;
   f.continue_all();

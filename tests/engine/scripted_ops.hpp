@@ -51,6 +51,7 @@ class ScriptedOps : public PtraceOps {
     log.push_back("listen " + std::to_string(tid));
     return 0;
   }
+  void image_replaced(pid_t pid) override { log.push_back("exec " + std::to_string(pid)); }
   int resume_to_syscall(pid_t tid, int sig) override {
     log.push_back("syscall " + std::to_string(tid) + " sig " + std::to_string(sig));
     return 0;
