@@ -299,7 +299,7 @@ class Server {
       // The exit reply is out; the transport's next read completes with EOF
       // once gdb hangs up, or we close first.
       if (stop.process_ended()) after_session_step();
-    } else if (stop.process_ended() && !command_.multi) {
+    } else if (stop.process_ended() && !engine_.has_process() && !command_.multi) {
       finish();
     }
   }

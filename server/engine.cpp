@@ -26,26 +26,41 @@ Engine::Thread* Engine::find(pid_t tid) {
   return it == threads_.end() ? nullptr : &it->second;
 }
 
-Engine::Thread& Engine::add_thread(pid_t tid, ThreadState state) {
-  Thread t{tid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false, false, false, false, std::nullopt};
+Engine::Process* Engine::find_process(pid_t pid) {
+  auto it = processes_.find(pid);
+  return it == processes_.end() ? nullptr : &it->second;
+}
+
+Engine::Thread& Engine::add_thread(pid_t tid, pid_t pid, ThreadState state) {
+  Thread t{tid, pid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false, false,
+           false, false, std::nullopt};
   return threads_.emplace(tid, std::move(t)).first->second;
 }
 
 // Its first stop is on its way (or is the one in hand); `hold`: it stays
 // stopped there, because everything is being stopped or already is.
-Engine::Thread& Engine::add_newborn(pid_t tid, bool hold) {
-  Thread& t = add_thread(tid, ThreadState::newborn());
+Engine::Thread& Engine::add_newborn(pid_t tid, pid_t pid, bool hold) {
+  Thread& t = add_thread(tid, pid, ThreadState::newborn());
   t.first_stop_unseen = true;
   if (hold) t.state.request_stop();
-  t.needs_debug_registers = hw_ && !hw_->empty();
+  const Process* p = find_process(pid);
+  t.needs_debug_registers = p && p->hw && !p->hw->empty();
   return t;
+}
+
+Engine::Process& Engine::add_process(pid_t pid, bool launched) {
+  Process& p = processes_[pid];
+  p.pid = pid;
+  p.launched = launched;
+  p.hw = arch_->make_hardware_debug();
+  return p;
 }
 
 void Engine::adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, EngineStop initial_stop) {
   reset();
   pid_ = pid;
-  launched_ = launched;
-  for (pid_t tid : tids) add_thread(tid);
+  add_process(pid, launched);
+  for (pid_t tid : tids) add_thread(tid, pid);
   // The optional features (AVX, …) are decided once, from the first thread.
   Thread& first = threads_.begin()->second;
   std::vector<std::string> present;
@@ -58,30 +73,46 @@ void Engine::adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, Eng
     if (feature.optional && arch_->optional_feature_present(feature.name, reader))
       present.emplace_back(feature.name);
   layout_ = std::make_unique<arch::RegisterLayout>(*arch_, present);
-  hw_ = arch_->make_hardware_debug();
+  initial_stop.pid = pid;
   last_stop_ = initial_stop;
 }
 
 void Engine::reset() {
   pid_ = 0;
-  launched_ = false;
+  processes_.clear();
   stopping_all_ = false;
   born_before_announced_.clear();
-  removed_breakpoints_.clear();
   gone_thread_events_.clear();
   reporting_.reset();
-  hw_.reset();
-  read_watch_values_.clear();
   threads_.clear();
-  breakpoints_ = BreakpointTable{};
+}
+
+std::vector<pid_t> Engine::process_ids() const {
+  std::vector<pid_t> out;
+  if (processes_.count(pid_)) out.push_back(pid_);
+  for (const auto& [pid, p] : processes_)
+    if (pid != pid_) out.push_back(pid);
+  return out;
+}
+
+bool Engine::launched(pid_t pid) const {
+  auto it = processes_.find(pid);
+  return it != processes_.end() && it->second.launched;
+}
+
+pid_t Engine::process_of(pid_t tid) const {
+  auto it = threads_.find(tid);
+  return it == threads_.end() ? 0 : it->second.pid;
 }
 
 std::vector<pid_t> Engine::thread_ids() const {
   std::vector<pid_t> out;
-  // The leader first, as gdb numbers it 1; threads on their way out are gone for gdb.
-  if (auto it = threads_.find(pid_); it != threads_.end() && !it->second.exiting) out.push_back(pid_);
-  for (const auto& [tid, t] : threads_)
-    if (tid != pid_ && !t.exiting) out.push_back(tid);
+  // Each leader first, as gdb numbers it 1; threads on their way out are gone for gdb.
+  for (pid_t pid : process_ids()) {
+    if (auto it = threads_.find(pid); it != threads_.end() && !it->second.exiting) out.push_back(pid);
+    for (const auto& [tid, t] : threads_)
+      if (t.pid == pid && tid != pid && !t.exiting) out.push_back(tid);
+  }
   return out;
 }
 
@@ -129,98 +160,106 @@ long Engine::write_siginfo(pid_t tid, std::uint64_t offset, std::span<const std:
   return static_cast<long>(n);
 }
 
-long Engine::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
-  if (!pid_) return -ESRCH;
-  long n = ops_->read_memory(pid_, address, out);
-  if (n > 0) breakpoints_.hide(address, out.first(static_cast<std::size_t>(n)));
+long Engine::read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) {
+  Process* p = find_process(pid);
+  if (!p) return -ESRCH;
+  long n = ops_->read_memory(pid, address, out);
+  if (n > 0) p->breakpoints.hide(address, out.first(static_cast<std::size_t>(n)));
   return n;
 }
 
-long Engine::write_memory(std::uint64_t address, std::span<const std::uint8_t> in) {
-  if (!pid_) return -ESRCH;
+long Engine::write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in) {
+  Process* p = find_process(pid);
+  if (!p) return -ESRCH;
   std::vector<std::uint8_t> data(in.begin(), in.end());
-  breakpoints_.absorb_write(address, data, arch_->breakpoint_instruction());
-  return ops_->write_memory(pid_, address, data);
+  p->breakpoints.absorb_write(address, data, arch_->breakpoint_instruction());
+  return ops_->write_memory(pid, address, data);
 }
 
 // Whether our breakpoint instruction is still in memory at `address`. It is
 // not when the code under it was unmapped and something new mapped there (a
 // library dlclose'd and another dlopen'ed at the same address): gdb forgets
 // breakpoints of an unloaded library without removing them.
-bool Engine::breakpoint_still_planted(std::uint64_t address) {
+bool Engine::breakpoint_still_planted(pid_t pid, std::uint64_t address) {
   auto instruction = arch_->breakpoint_instruction();
   std::vector<std::uint8_t> now(instruction.size());
-  long n = ops_->read_memory(pid_, address, now);
+  long n = ops_->read_memory(pid, address, now);
   return n == static_cast<long>(now.size()) && std::equal(now.begin(), now.end(), instruction.begin());
 }
 
-int Engine::insert_breakpoint(std::uint64_t address) {
-  if (!pid_) return ESRCH;
-  if (breakpoints_.contains(address)) {
-    if (breakpoint_still_planted(address)) return 0;  // gdb may insert twice; once is enough
-    breakpoints_.remove(address);  // stale: plant it afresh over the new code
+int Engine::insert_breakpoint(pid_t pid, std::uint64_t address) {
+  Process* p = find_process(pid);
+  if (!p) return ESRCH;
+  if (p->breakpoints.contains(address)) {
+    if (breakpoint_still_planted(pid, address)) return 0;  // gdb may insert twice; once is enough
+    p->breakpoints.remove(address);  // stale: plant it afresh over the new code
   }
   auto instruction = arch_->breakpoint_instruction();
   std::vector<std::uint8_t> original(instruction.size());
-  long n = ops_->read_memory(pid_, address, original);
+  long n = ops_->read_memory(pid, address, original);
   if (n != static_cast<long>(original.size())) return n < 0 ? static_cast<int>(-n) : EIO;
-  n = ops_->write_memory(pid_, address, instruction);
+  n = ops_->write_memory(pid, address, instruction);
   if (n != static_cast<long>(instruction.size())) return n < 0 ? static_cast<int>(-n) : EIO;
-  breakpoints_.add(address, std::move(original));
-  removed_breakpoints_.erase(address);
+  p->breakpoints.add(address, std::move(original));
+  p->removed_breakpoints.erase(address);
   return 0;
 }
 
-int Engine::remove_breakpoint(std::uint64_t address) {
-  if (!pid_) return ESRCH;
-  if (!breakpoints_.contains(address)) return 0;  // already gone: removing is idempotent for gdb
-  bool planted = breakpoint_still_planted(address);
-  auto original = breakpoints_.remove(address);
-  removed_breakpoints_.insert(address);
+int Engine::remove_breakpoint(pid_t pid, std::uint64_t address) {
+  Process* p = find_process(pid);
+  if (!p) return ESRCH;
+  if (!p->breakpoints.contains(address)) return 0;  // already gone: removing is idempotent for gdb
+  bool planted = breakpoint_still_planted(pid, address);
+  auto original = p->breakpoints.remove(address);
+  p->removed_breakpoints.insert(address);
   // Stale (the code under it was replaced): the bytes there now are not ours to restore.
   if (!planted) return 0;
   // A thread stepping off this breakpoint will find it gone and not re-plant it.
-  long n = ops_->write_memory(pid_, address, *original);
+  long n = ops_->write_memory(pid, address, *original);
   return n == static_cast<long>(original->size()) ? 0 : (n < 0 ? static_cast<int>(-n) : EIO);
 }
 
 int Engine::write_debug_registers(Thread& t) {
   t.needs_debug_registers = false;
-  for (auto [offset, value] : hw_->thread_words())
+  for (auto [offset, value] : process(t).hw->thread_words())
     if (int rc = ops_->poke_user(t.tid, offset, value)) return rc;
   return 0;
 }
 
-int Engine::insert_hardware(arch::WatchKind kind, std::uint64_t address, std::uint64_t length) {
-  if (!pid_ || !hw_) return ENOSYS;
-  if (int rc = hw_->insert(kind, address, length)) return rc;
+int Engine::insert_hardware(pid_t pid, arch::WatchKind kind, std::uint64_t address, std::uint64_t length) {
+  Process* p = find_process(pid);
+  if (!p || !p->hw) return ENOSYS;
+  if (int rc = p->hw->insert(kind, address, length)) return rc;
   for (auto& [tid, t] : threads_) {
+    if (t.pid != pid) continue;
     if (!t.state.stopped()) {
       t.needs_debug_registers = true;
       continue;
     }
     if (int rc = write_debug_registers(t)) {
       // The kernel refused the address (e.g. in kernel space): take it back everywhere.
-      hw_->remove(kind, address, length);
+      p->hw->remove(kind, address, length);
       for (auto& [_, other] : threads_)
-        if (other.state.stopped()) write_debug_registers(other);
+        if (other.pid == pid && other.state.stopped()) write_debug_registers(other);
       return rc;
     }
   }
   if (kind == arch::WatchKind::Read) {
     std::vector<std::uint8_t> value(length);
-    long n = read_memory(address, value);
+    long n = read_memory(pid, address, value);
     value.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-    read_watch_values_[address] = std::move(value);
+    p->read_watch_values[address] = std::move(value);
   }
   return 0;
 }
 
-int Engine::remove_hardware(arch::WatchKind kind, std::uint64_t address, std::uint64_t length) {
-  if (!pid_ || !hw_) return ENOSYS;
-  hw_->remove(kind, address, length);
-  if (kind == arch::WatchKind::Read) read_watch_values_.erase(address);
+int Engine::remove_hardware(pid_t pid, arch::WatchKind kind, std::uint64_t address, std::uint64_t length) {
+  Process* p = find_process(pid);
+  if (!p || !p->hw) return ENOSYS;
+  p->hw->remove(kind, address, length);
+  if (kind == arch::WatchKind::Read) p->read_watch_values.erase(address);
   for (auto& [tid, t] : threads_) {
+    if (t.pid != pid) continue;
     if (t.state.stopped())
       write_debug_registers(t);
     else
@@ -230,20 +269,21 @@ int Engine::remove_hardware(arch::WatchKind kind, std::uint64_t address, std::ui
 }
 
 std::optional<arch::HardwareHit> Engine::hardware_hit(Thread& t) {
-  if (!hw_ || hw_->empty()) return std::nullopt;
+  const auto& hw = process(t).hw;
+  if (!hw || hw->empty()) return std::nullopt;
   std::uint64_t status = 0;
-  if (ops_->peek_user(t.tid, hw_->status_offset(), status) != 0) return std::nullopt;
-  auto hit = hw_->decode_status(status);
-  if (hit) ops_->poke_user(t.tid, hw_->status_offset(), 0);  // the hardware never clears it
+  if (ops_->peek_user(t.tid, hw->status_offset(), status) != 0) return std::nullopt;
+  auto hit = hw->decode_status(status);
+  if (hit) ops_->poke_user(t.tid, hw->status_offset(), 0);  // the hardware never clears it
   return hit;
 }
 
-bool Engine::read_watch_saw_a_write(const arch::HardwareHit& hit) {
-  auto it = read_watch_values_.upper_bound(hit.address);
-  if (it == read_watch_values_.begin()) return false;
+bool Engine::read_watch_saw_a_write(Process& p, const arch::HardwareHit& hit) {
+  auto it = p.read_watch_values.upper_bound(hit.address);
+  if (it == p.read_watch_values.begin()) return false;
   --it;
   std::vector<std::uint8_t> now(it->second.size());
-  long n = read_memory(it->first, now);
+  long n = read_memory(p.pid, it->first, now);
   if (n != static_cast<long>(now.size()) || now == it->second) return false;
   it->second = std::move(now);
   return true;
@@ -276,7 +316,7 @@ bool Engine::pending_still_valid(Thread& t) {
   if (!t.pending->software_breakpoint) return true;
   // gdb removed the breakpoint, or moved the pc: the hit is void. The pc
   // already points at the breakpoint, so the instruction simply runs again.
-  return breakpoints_.contains(t.pending_pc) && pc(t.tid) == t.pending_pc;
+  return process(t).breakpoints.contains(t.pending_pc) && pc(t.tid) == t.pending_pc;
 }
 
 void Engine::resume(const std::vector<ThreadResume>& plan) {
@@ -376,7 +416,8 @@ void Engine::finish_stop_all_if_done() {
     stop = *reporting_;
   } else {
     // A Ctrl-C: gdb expects to hear SIGINT, from the leader if it is there.
-    stop = {EngineStop::Kind::Signal, threads_.count(pid_) ? pid_ : threads_.begin()->first, SIGINT};
+    pid_t tid = threads_.count(pid_) ? pid_ : threads_.empty() ? pid_ : threads_.begin()->first;
+    stop = {EngineStop::Kind::Signal, tid, SIGINT};
   }
   reporting_.reset();
   report(stop);
@@ -396,7 +437,9 @@ void Engine::report_if_nothing_resumed() {
   awaiting_stop_ = false;
 }
 
-void Engine::report(const EngineStop& stop) {
+void Engine::report(const EngineStop& given) {
+  EngineStop stop = given;
+  if (!stop.pid) stop.pid = process_of(stop.tid) ? process_of(stop.tid) : pid_;
   awaiting_stop_ = false;
   last_stop_ = stop;
   if (on_stop_) on_stop_(stop);
@@ -418,10 +461,11 @@ bool Engine::rewind_to_removed_breakpoint(Thread& t, const TrapInfo& trap) {
   auto pc = this->pc(t.tid);
   if (!pc) return false;
   std::uint64_t address = arch_->breakpoint_address_from_trap_pc(*pc);
-  if (!removed_breakpoints_.count(address) || breakpoints_.contains(address)) return false;
+  Process& p = process(t);
+  if (!p.removed_breakpoints.count(address) || p.breakpoints.contains(address)) return false;
   auto instruction = arch_->breakpoint_instruction();
   std::vector<std::uint8_t> now(instruction.size());
-  if (ops_->read_memory(pid_, address, now) != static_cast<long>(now.size())) return false;
+  if (ops_->read_memory(t.pid, address, now) != static_cast<long>(now.size())) return false;
   if (std::equal(now.begin(), now.end(), instruction.begin())) return false;  // the program's own trap
   if (address != *pc) t.registers->write_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info, address);
   return true;
@@ -433,7 +477,7 @@ EngineStop Engine::decode_trap(Thread& t, const TrapInfo& trap) {
   auto pc = this->pc(t.tid);
   if (!pc) return stop;
   std::uint64_t address = arch_->breakpoint_address_from_trap_pc(*pc);
-  if (!breakpoints_.contains(address)) return stop;
+  if (!process(t).breakpoints.contains(address)) return stop;
   // gdb's swbreak contract: the stub reports the pc at the breakpoint itself.
   if (!rewind_pc_at_breakpoints_) return stop;
   if (address != *pc)
@@ -454,45 +498,22 @@ void Engine::handle_wait(const WaitResult& w) {
     log_(line);
   }
   if (!t) {
-    // A new thread whose clone event has not reached us yet: this is its
-    // first stop. If gdb has every thread stopped, it stays stopped too.
-    if (!pid_ || !WIFSTOPPED(status)) return;
-    bool hold = stopping_all_ || !running();
-    t = &add_newborn(w.tid, hold);
+    // A thread or fork child whose creator's clone or fork event has not
+    // reached us yet: this is its first stop. It waits there until that event
+    // says whose it is (a fork child must not run into breakpoints that are
+    // not its own), or with everything else when all stop.
+    if (processes_.empty() || !WIFSTOPPED(status)) return;
+    t = &add_newborn(w.tid, pid_, true);
     born_before_announced_.insert(w.tid);
   }
-  if (WIFEXITED(status) || WIFSIGNALED(status)) {
-    bool leader = w.tid == pid_;
-    threads_.erase(w.tid);
-    if (!leader) {
-      if (report_thread_events_) {
-        EngineStop exited{EngineStop::Kind::ThreadExited, w.tid};
-        exited.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-        gone_thread_event(exited);
-        return;
-      }
-      finish_stop_all_if_done();  // it may have been the last one we waited for
-      return;
-    }
-    EngineStop stop;
-    stop.tid = w.tid;
-    if (WIFEXITED(status)) {
-      stop.kind = EngineStop::Kind::Exited;
-      stop.exit_code = WEXITSTATUS(status);
-    } else {
-      stop.kind = EngineStop::Kind::Terminated;
-      stop.host_signal = WTERMSIG(status);
-    }
-    process_gone(stop);
-    return;
-  }
+  if (WIFEXITED(status) || WIFSIGNALED(status)) return handle_exit(w.tid, status);
   if (!WIFSTOPPED(status)) return;
   int signal = WSTOPSIG(status);
   int event = status >> 16;
   t->registers->invalidate();
   t->in_group_stop = event == PTRACE_EVENT_STOP && is_group_stop(signal);
 
-  if (t->needs_debug_registers && hw_) write_debug_registers(*t);
+  if (t->needs_debug_registers && process(*t).hw) write_debug_registers(*t);
   if (event == PTRACE_EVENT_EXIT) {
     // On its way out: let it finish whatever anyone wants. A leader that
     // leaves before its threads (pthread_exit in main) gives no other sign.
@@ -502,15 +523,22 @@ void Engine::handle_wait(const WaitResult& w) {
     finish_stop_all_if_done();
     return;
   }
+  Thread* held_newborn = nullptr;  // seen before this announcement, waiting for it
   if (event == PTRACE_EVENT_CLONE) {
     unsigned long child = 0;
     if (ops_->get_event_message(t->tid, child) == 0 && child > 0) {
       auto tid = static_cast<pid_t>(child);
       // A child seen first (and maybe gone already) is not added again: a
       // thread that never stops would hold every stop of all threads up.
-      if (!born_before_announced_.erase(tid) && !find(tid)) add_newborn(tid, stopping_all_);
+      if (born_before_announced_.erase(tid)) {
+        if ((held_newborn = find(tid))) held_newborn->pid = t->pid;
+      } else if (!find(tid)) {
+        add_newborn(tid, t->pid, stopping_all_);
+      }
     }
   }
+  if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) return handle_fork(*t, event);
+  if (event == PTRACE_EVENT_VFORK_DONE && !report_vforks_) event = PTRACE_EVENT_CLONE;  // nobody to tell
   if (event == PTRACE_EVENT_STOP && t->first_stop_unseen) {
     t->first_stop_unseen = false;
     if (report_thread_events_) {
@@ -524,16 +552,24 @@ void Engine::handle_wait(const WaitResult& w) {
     auto kind = event == PTRACE_EVENT_STOP ? StopKind::InterruptStop : StopKind::Passing;
     if (t->state.on_stop(kind) == StopDecision::ResumeAgain) {
       start(*t, t->state.resume_to_apply());
+      // The creator goes on, and so does the thread it made.
+      if (held_newborn && held_newborn->state.stopped() && !stopping_all_ && !held_newborn->pending)
+        if (auto now = held_newborn->state.request_resume({})) start(*held_newborn, *now);
       return;
     }
+    // A fork child gdb is not to hear of, at its first stop: let it go.
+    if (Process& p = process(*t); p.let_go_at_first_stop && t->tid == p.pid) return let_go(p);
     // Stopped as asked: by gdb's Ctrl-C or so that another thread's event can be told.
     finish_stop_all_if_done();
     return;
   }
 
   EngineStop stop{EngineStop::Kind::Signal, t->tid, signal};
-  if (event == PTRACE_EVENT_EXEC) {
-    ops_->image_replaced(pid_);
+  if (event == PTRACE_EVENT_VFORK_DONE) {
+    stop.kind = EngineStop::Kind::VForkDone;
+    stop.host_signal = SIGTRAP;
+  } else if (event == PTRACE_EVENT_EXEC) {
+    ops_->image_replaced(t->pid);
     stop.kind = EngineStop::Kind::Exec;
     stop.host_signal = SIGTRAP;
     // After an exec only one thread is left, under the leader's id, whichever
@@ -563,7 +599,7 @@ void Engine::handle_wait(const WaitResult& w) {
     return resume_quietly(*t, was, signal);
   // A read watchpoint that a write set off (x86 has no read-only traps).
   if (stop.hardware_hit && stop.hardware_hit->kind == arch::WatchKind::Read &&
-      read_watch_saw_a_write(*stop.hardware_hit))
+      read_watch_saw_a_write(process(*t), *stop.hardware_hit))
     return resume_quietly(*t, was, 0);
   event_to_report(*t, stop);
 }
@@ -605,19 +641,111 @@ void Engine::resume_quietly(Thread& t, ResumeRequest was, int signal) {
 }
 
 void Engine::forget_all_threads_but(pid_t tid) {
+  pid_t pid = process_of(tid);
   for (auto it = threads_.begin(); it != threads_.end();)
-    it = it->first == tid ? std::next(it) : threads_.erase(it);
-  born_before_announced_.clear();
+    it = it->first == tid || it->second.pid != pid ? std::next(it) : threads_.erase(it);
   Thread& survivor = threads_.at(tid);
   survivor.exiting = false;
   survivor.pending.reset();
   survivor.registers->invalidate();
-  if (hw_) hw_ = arch_->make_hardware_debug();  // the new image starts with none
-  read_watch_values_.clear();
+  Process& p = processes_.at(pid);
+  if (p.hw) p.hw = arch_->make_hardware_debug();  // the new image starts with none
+  p.read_watch_values.clear();
   // Nor has it any of our breakpoints: their saved bytes belong to the old
   // program and must neither be shown in reads nor written back.
-  breakpoints_ = BreakpointTable{};
-  removed_breakpoints_.clear();
+  p.breakpoints = BreakpointTable{};
+  p.removed_breakpoints.clear();
+  p.shares_parent_memory = false;  // a vfork child that execs has its own memory now
+}
+
+void Engine::handle_exit(pid_t tid, int status) {
+  pid_t pid = process_of(tid);
+  bool leader = tid == pid;
+  threads_.erase(tid);
+  if (!leader) {
+    if (report_thread_events_) {
+      EngineStop exited{EngineStop::Kind::ThreadExited, tid};
+      exited.pid = pid;
+      exited.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+      gone_thread_event(exited);
+      return;
+    }
+    finish_stop_all_if_done();  // it may have been the last one we waited for
+    return;
+  }
+  EngineStop stop;
+  stop.tid = tid;
+  stop.pid = pid;
+  if (WIFEXITED(status)) {
+    stop.kind = EngineStop::Kind::Exited;
+    stop.exit_code = WEXITSTATUS(status);
+  } else {
+    stop.kind = EngineStop::Kind::Terminated;
+    stop.host_signal = WTERMSIG(status);
+  }
+  if (processes_.size() <= 1) return process_gone(stop);
+  // One of several processes ended; the others go on. gdb hears of it as of
+  // any event: once everything else is stopped.
+  bool told = !processes_.at(pid).let_go_at_first_stop;
+  forget_process(pid);
+  if (told)
+    gone_thread_event(stop);
+  else
+    finish_stop_all_if_done();
+}
+
+void Engine::handle_fork(Thread& t, int event) {
+  bool vfork = event == PTRACE_EVENT_VFORK;
+  bool tell = vfork ? report_vforks_ : report_forks_;
+  unsigned long message = 0;
+  ops_->get_event_message(t.tid, message);
+  auto child = static_cast<pid_t>(message);
+  if (child > 0 && !find_process(child)) {
+    Process& c = add_process(child, false);
+    // Its memory is a copy of its parent's, our breakpoints included (a
+    // vfork child even shares it).
+    c.breakpoints = process(t).breakpoints;
+    c.let_go_at_first_stop = !tell;
+    c.shares_parent_memory = vfork;
+    Thread* first = nullptr;
+    if (born_before_announced_.erase(child) && (first = find(child))) {
+      first->pid = child;  // its first stop came before this event
+      if (first->state.stopped() && c.let_go_at_first_stop) let_go(c);
+    } else if (!find(child)) {
+      add_newborn(child, child, true);  // held at its first stop, still to come
+    }
+  }
+  if (!tell) {
+    // Like a clone: the parent goes on.
+    if (t.state.on_stop(StopKind::Passing) == StopDecision::ResumeAgain)
+      start(t, t.state.resume_to_apply());
+    else
+      finish_stop_all_if_done();
+    return;
+  }
+  t.state.on_stop(StopKind::Event);
+  EngineStop stop{vfork ? EngineStop::Kind::VForked : EngineStop::Kind::Forked, t.tid, SIGTRAP};
+  stop.child_pid = child;
+  event_to_report(t, stop);
+}
+
+void Engine::let_go(Process& child) {
+  pid_t pid = child.pid;
+  // A vfork child shares its parent's memory: taking the breakpoints out of
+  // it would take them out of the parent too.
+  if (!child.shares_parent_memory) remove_all_breakpoints(child);
+  for (auto& [tid, t] : threads_)
+    if (t.pid == pid) ops_->detach(tid, 0);
+  if (log_) log_("let go of fork child " + std::to_string(pid));
+  forget_process(pid);
+  finish_stop_all_if_done();
+}
+
+void Engine::forget_process(pid_t pid) {
+  for (auto it = threads_.begin(); it != threads_.end();)
+    it = it->second.pid == pid ? threads_.erase(it) : std::next(it);
+  processes_.erase(pid);
+  if (pid == pid_) pid_ = processes_.empty() ? 0 : processes_.begin()->first;
 }
 
 void Engine::drain_events() {
@@ -627,31 +755,57 @@ void Engine::drain_events() {
   report_if_nothing_resumed();
 }
 
-void Engine::remove_all_breakpoints() {
-  for (std::uint64_t address : breakpoints_.addresses()) remove_breakpoint(address);
+void Engine::remove_all_breakpoints(Process& p) {
+  for (std::uint64_t address : p.breakpoints.addresses()) remove_breakpoint(p.pid, address);
 }
 
 void Engine::kill() {
-  if (!pid_) return;
-  pid_t leader = pid_;
-  ops_->kill_process(leader);
-  // Reap every thread; the leader's status comes last. A thread may still
-  // stop on its way out (PTRACE_EVENT_EXIT): let it go on to its end.
-  while (true) {
+  if (processes_.empty()) return;
+  std::set<pid_t> leaders;
+  for (const auto& [pid, p] : processes_) {
+    ops_->kill_process(pid);
+    leaders.insert(pid);
+  }
+  // Reap every thread; a leader's status comes after its threads'. A thread
+  // may still stop on its way out (PTRACE_EVENT_EXIT): let it go on to its end.
+  while (!leaders.empty()) {
     auto w = ops_->wait(-1, true);
     if (!w) break;
-    if (w->tid == leader && (WIFEXITED(w->status) || WIFSIGNALED(w->status))) break;
-    if (WIFSTOPPED(w->status)) ops_->resume(w->tid, false, 0);
+    if (WIFEXITED(w->status) || WIFSIGNALED(w->status))
+      leaders.erase(w->tid);
+    else if (WIFSTOPPED(w->status))
+      ops_->resume(w->tid, false, 0);
   }
   reset();
 }
 
+void Engine::kill(pid_t pid) {
+  if (!find_process(pid)) return;
+  if (processes_.size() == 1) return kill();
+  ops_->kill_process(pid);
+  // Only this process's threads are waited for: the others' events stay queued.
+  std::vector<pid_t> tids;
+  for (const auto& [tid, t] : threads_)
+    if (t.pid == pid && tid != pid) tids.push_back(tid);
+  tids.push_back(pid);
+  for (pid_t tid : tids)
+    while (auto w = ops_->wait(tid, true)) {
+      if (WIFEXITED(w->status) || WIFSIGNALED(w->status)) break;
+      if (WIFSTOPPED(w->status)) ops_->resume(w->tid, false, 0);
+    }
+  forget_process(pid);
+}
+
 void Engine::detach() {
-  if (!pid_) return;
+  while (!processes_.empty()) detach(processes_.begin()->first);
+  reset();
+}
+
+std::map<pid_t, int> Engine::stop_for_detach(pid_t pid) {
   std::map<pid_t, int> pass_signal;
   // Every thread must be in a ptrace-stop to be detached.
   for (auto& [tid, t] : threads_) {
-    if (t.state.stopped() || t.exiting) continue;  // an exiting leader would never report
+    if (t.pid != pid || t.state.stopped() || t.exiting) continue;  // an exiting leader would never report
     if (t.state.request_stop()) send_interrupt(tid);
     while (true) {
       auto w = ops_->wait(tid, true);
@@ -663,21 +817,31 @@ void Engine::detach() {
       break;
     }
   }
+  return pass_signal;
+}
+
+void Engine::detach(pid_t pid) {
+  Process* p = find_process(pid);
+  if (!p) return;
+  std::map<pid_t, int> pass_signal = stop_for_detach(pid);
   for (auto& [tid, t] : threads_)
-    if (t.pending && t.pending->kind == EngineStop::Kind::Signal && t.pending->host_signal != SIGTRAP &&
-        !pass_signal.count(tid))
+    if (t.pid == pid && t.pending && t.pending->kind == EngineStop::Kind::Signal &&
+        t.pending->host_signal != SIGTRAP && !pass_signal.count(tid))
       pass_signal[tid] = t.pending->host_signal;  // a signal gdb never heard of: not lost
   for (auto& [tid, t] : threads_)
-    if (!t.held_signals.empty() && !pass_signal.count(tid)) pass_signal[tid] = t.held_signals.front();
-  remove_all_breakpoints();
-  if (hw_ && !hw_->empty())
+    if (t.pid == pid && !t.held_signals.empty() && !pass_signal.count(tid))
+      pass_signal[tid] = t.held_signals.front();
+  if (!p->shares_parent_memory) remove_all_breakpoints(*p);
+  if (p->hw && !p->hw->empty())
     for (auto& [tid, t] : threads_)
-      for (auto [offset, value] : hw_->cleared_words()) ops_->poke_user(tid, offset, value);
+      if (t.pid == pid)
+        for (auto [offset, value] : p->hw->cleared_words()) ops_->poke_user(tid, offset, value);
   for (auto& [tid, t] : threads_) {
+    if (t.pid != pid) continue;
     t.registers->flush();
     ops_->detach(tid, pass_signal.count(tid) ? pass_signal[tid] : 0);
   }
-  reset();
+  forget_process(pid);
 }
 
 }  // namespace ustub

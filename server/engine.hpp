@@ -10,6 +10,12 @@
 // resume instead of resuming it (chosen at random among several, so no thread
 // starves), or dropped if it was a breakpoint gdb has since removed or the
 // thread's pc was moved off it (gdbserver's rules).
+//
+// Several processes: a traced program's fork children are traced from birth.
+// gdb hears of them (fork/vfork events) and then detaches them or keeps them
+// as inferiors of their own; without fork events they are let go at once.
+// Memory, breakpoints and watchpoints belong to a process; all-stop stops
+// every thread of every process.
 #include <sys/types.h>
 
 #include <deque>
@@ -35,7 +41,12 @@ struct EngineStop {
   // ThreadCreated/ThreadExited: only when gdb asked for thread events.
   // SyscallEntry/SyscallReturn: only while gdb catches syscalls.
   // Exec: the process runs a new program (a SIGTRAP for gdbs without exec events).
-  enum class Kind { Signal, Exited, Terminated, NoResumed, ThreadCreated, ThreadExited, SyscallEntry, SyscallReturn, Exec };
+  // Forked/VForked: a new process (child_pid), stopped at its start; VForkDone:
+  // the vfork parent got its memory back.
+  enum class Kind {
+    Signal, Exited, Terminated, NoResumed, ThreadCreated, ThreadExited, SyscallEntry, SyscallReturn, Exec,
+    Forked, VForked, VForkDone
+  };
   Kind kind = Kind::Signal;
   pid_t tid = 0;
   int host_signal = 0;  // Signal, Terminated
@@ -43,6 +54,8 @@ struct EngineStop {
   long syscall_number = 0;  // SyscallEntry, SyscallReturn
   bool software_breakpoint = false;
   std::optional<arch::HardwareHit> hardware_hit;  // a hardware breakpoint or watchpoint fired
+  pid_t pid = 0;        // the process it happened in (the engine fills it in)
+  pid_t child_pid = 0;  // Forked, VForked
   bool process_ended() const { return kind == Kind::Exited || kind == Kind::Terminated; }
 };
 
@@ -57,13 +70,20 @@ class Engine {
 
   Engine(const arch::Arch& arch, PtraceOps& ops);
 
-  // Takes over a traced process whose listed threads are all stopped.
+  // Takes over a traced process whose listed threads are all stopped; any
+  // process held before is forgotten.
   void adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, EngineStop initial_stop);
-  bool has_process() const { return pid_ != 0; }
+  bool has_process() const { return !processes_.empty(); }
+  bool has_process(pid_t pid) const { return processes_.count(pid) != 0; }
+  // The first process gdb had (or, once it is gone, another one).
   pid_t pid() const { return pid_; }
-  bool launched() const { return launched_; }
+  std::vector<pid_t> process_ids() const;
+  bool launched() const { return launched(pid_); }
+  bool launched(pid_t pid) const;
+  // Every thread of every process, each process's leader first, the first process first.
   std::vector<pid_t> thread_ids() const;
   bool thread_alive(pid_t tid) const { return threads_.count(tid) != 0; }
+  pid_t process_of(pid_t tid) const;
   const EngineStop& last_stop() const { return last_stop_; }
   bool running() const;
   // Killed or exiting, with its leader's exit status still to come.
@@ -83,6 +103,12 @@ class Engine {
     catch_syscalls_ = on;
     caught_syscalls_ = std::move(numbers);
   }
+  // fork-events / vfork-events: gdb follows fork children. Without them a
+  // child is let go at its first stop, with our breakpoints taken out of it.
+  void set_report_fork_events(bool fork, bool vfork) {
+    report_forks_ = fork;
+    report_vforks_ = vfork;
+  }
 
   const arch::RegisterLayout& layout() const { return *layout_; }
   const arch::Arch& arch() const { return *arch_; }
@@ -94,15 +120,20 @@ class Engine {
   // Changes part of it (gdb's "set $_siginfo..."); bytes written, or -errno.
   long write_siginfo(pid_t tid, std::uint64_t offset, std::span<const std::uint8_t> bytes);
 
-  // Bytes transferred, or -errno. Reads show no breakpoint instructions.
-  long read_memory(std::uint64_t address, std::span<std::uint8_t> out);
-  long write_memory(std::uint64_t address, std::span<const std::uint8_t> in);
-  int insert_breakpoint(std::uint64_t address);  // 0 or errno
-  int remove_breakpoint(std::uint64_t address);
-  bool has_hardware_debug() const { return hw_ != nullptr; }
-  // Z1–Z4 in every thread, present and future. 0 or errno (ENOSPC: out of slots).
-  int insert_hardware(arch::WatchKind kind, std::uint64_t address, std::uint64_t length);
-  int remove_hardware(arch::WatchKind kind, std::uint64_t address, std::uint64_t length);
+  // In process `pid`. Bytes transferred, or -errno. Reads show no breakpoint instructions.
+  long read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out);
+  long write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in);
+  int insert_breakpoint(pid_t pid, std::uint64_t address);  // 0 or errno
+  int remove_breakpoint(pid_t pid, std::uint64_t address);
+  // The same, in the first process.
+  long read_memory(std::uint64_t address, std::span<std::uint8_t> out) { return read_memory(pid_, address, out); }
+  long write_memory(std::uint64_t address, std::span<const std::uint8_t> in) { return write_memory(pid_, address, in); }
+  int insert_breakpoint(std::uint64_t address) { return insert_breakpoint(pid_, address); }
+  int remove_breakpoint(std::uint64_t address) { return remove_breakpoint(pid_, address); }
+  bool has_hardware_debug() const { return arch_->make_hardware_debug() != nullptr; }
+  // Z1–Z4 in every thread of the process, present and future. 0 or errno (ENOSPC: out of slots).
+  int insert_hardware(pid_t pid, arch::WatchKind kind, std::uint64_t address, std::uint64_t length);
+  int remove_hardware(pid_t pid, arch::WatchKind kind, std::uint64_t address, std::uint64_t length);
 
   void resume(const std::vector<ThreadResume>& plan);
   void interrupt();
@@ -111,14 +142,17 @@ class Engine {
   // Collects every status the kernel has ready, without blocking.
   void drain_events();
 
-  // SIGKILL and reap; returns once the process is gone.
+  // SIGKILL and reap every process; returns once they are gone.
   void kill();
+  void kill(pid_t pid);
   // Remove breakpoints, stop what runs, let every thread go; returns once detached.
   void detach();
+  void detach(pid_t pid);
 
  private:
   struct Thread {
     pid_t tid;
+    pid_t pid;  // its process
     ThreadState state;
     std::unique_ptr<RegisterCache> registers;
     std::optional<EngineStop> pending;  // met while the others were being stopped; not told yet
@@ -133,13 +167,29 @@ class Engine {
     // plain continue leaves it stopped (PTRACE_LISTEN) until SIGCONT, as the
     // program would be without a debugger.
     bool in_group_stop = false;
-    bool first_stop_unseen = false;          // a new thread, before its first stop
-    std::optional<long> syscall_at_entry;    // inside this syscall, stopped at its entry
+    bool first_stop_unseen = false;        // a new thread, before its first stop
+    std::optional<long> syscall_at_entry;  // inside this syscall, stopped at its entry
+  };
+
+  struct Process {
+    pid_t pid;
+    bool launched = false;
+    BreakpointTable breakpoints;
+    // Addresses that held one of ours: late traps from them are stale.
+    std::set<std::uint64_t> removed_breakpoints;
+    std::unique_ptr<arch::HardwareDebug> hw;
+    std::map<std::uint64_t, std::vector<std::uint8_t>> read_watch_values;  // by piece address
+    // A fork child gdb is not to hear of: let go once its first stop lands.
+    bool let_go_at_first_stop = false;
+    bool shares_parent_memory = false;  // a vfork child, until it execs or exits
   };
 
   Thread* find(pid_t tid);
-  Thread& add_thread(pid_t tid, ThreadState state = {});
-  Thread& add_newborn(pid_t tid, bool hold);
+  Process* find_process(pid_t pid);
+  Process& process(Thread& t) { return processes_.at(t.pid); }
+  Thread& add_thread(pid_t tid, pid_t pid, ThreadState state = {});
+  Thread& add_newborn(pid_t tid, pid_t pid, bool hold);
+  Process& add_process(pid_t pid, bool launched);
   // One thread has `stop` to tell: stop the others first (or keep it pending
   // when that is already under way).
   void event_to_report(Thread& t, const EngineStop& stop);
@@ -150,9 +200,13 @@ class Engine {
   // gdb waits, but every thread it resumed is gone: tell it so.
   void report_if_nothing_resumed();
   void forget_all_threads_but(pid_t tid);
-  // A thread that is gone has something to tell (its exit, with thread events on).
+  // A thread or process that is gone has something to tell (its exit).
   void gone_thread_event(const EngineStop& stop);
   void handle_syscall_stop(Thread& t);
+  void handle_fork(Thread& t, int event);
+  void handle_exit(pid_t tid, int status);
+  // A fork child gdb never hears of: our breakpoints out of its memory, and go.
+  void let_go(Process& child);
   long syscall_number_register(Thread& t);
   bool pending_still_valid(Thread& t);
   void start(Thread& t, ResumeRequest request);
@@ -160,28 +214,27 @@ class Engine {
   void process_gone(const EngineStop& stop);
   EngineStop decode_trap(Thread& t, const TrapInfo& trap);
   bool rewind_to_removed_breakpoint(Thread& t, const TrapInfo& trap);
-  void remove_all_breakpoints();
-  bool breakpoint_still_planted(std::uint64_t address);
+  void remove_all_breakpoints(Process& p);
+  bool breakpoint_still_planted(pid_t pid, std::uint64_t address);
   int write_debug_registers(Thread& t);
   std::optional<arch::HardwareHit> hardware_hit(Thread& t);
   // A read watchpoint on x86 also fires on writes: true if the value changed (a write).
-  bool read_watch_saw_a_write(const arch::HardwareHit& hit);
+  bool read_watch_saw_a_write(Process& p, const arch::HardwareHit& hit);
+  // Stops every thread of `pid` for a detach; the signals each was stopped by.
+  std::map<pid_t, int> stop_for_detach(pid_t pid);
+  void forget_process(pid_t pid);
   void reset();
 
   const arch::Arch* arch_;
   PtraceOps* ops_;
   pid_t pid_ = 0;
-  bool launched_ = false;
+  std::map<pid_t, Process> processes_;
   std::map<pid_t, Thread> threads_;
   std::unique_ptr<arch::RegisterLayout> layout_;
-  BreakpointTable breakpoints_;
-  std::unique_ptr<arch::HardwareDebug> hw_;
-  std::map<std::uint64_t, std::vector<std::uint8_t>> read_watch_values_;  // by piece address
   EngineStop last_stop_;
   bool stopping_all_ = false;
   bool awaiting_stop_ = false;  // something was resumed and gdb has not heard of a stop since
-  std::set<pid_t> born_before_announced_;
-  std::set<std::uint64_t> removed_breakpoints_;  // addresses that held one of ours: late traps from them are stale  // first stop seen, creator's clone event not yet
+  std::set<pid_t> born_before_announced_;  // first stop seen, creator's clone or fork event not yet
   std::optional<EngineStop> reporting_;  // what gdb hears once all are stopped (none: a Ctrl-C)
   unsigned random_state_ = 1;
   StopHandler on_stop_;
@@ -191,6 +244,8 @@ class Engine {
   bool report_thread_events_ = false;
   bool catch_syscalls_ = false;
   std::set<long> caught_syscalls_;
+  bool report_forks_ = false;
+  bool report_vforks_ = false;
   std::deque<EngineStop> gone_thread_events_;  // exits met while another event was being told
 };
 

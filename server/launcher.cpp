@@ -20,10 +20,13 @@ namespace ustub {
 
 namespace {
 
-constexpr long kLaunchOptions =
-    PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXIT | PTRACE_O_TRACESYSGOOD;
-// Threads an attached process creates are traced too; it must not die with us.
-constexpr long kAttachOptions = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXIT | PTRACE_O_TRACESYSGOOD;
+// Fork children are traced from birth too: they carry our breakpoints, which
+// must come out before they run free (or gdb follows them).
+constexpr long kFollowOptions = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+                                PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACEEXIT | PTRACE_O_TRACESYSGOOD;
+constexpr long kLaunchOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | kFollowOptions;
+// An attached process must not die with us.
+constexpr long kAttachOptions = kFollowOptions;
 
 // The program as execv will find it: with a '/', as given; otherwise on PATH.
 std::string resolve_program(const std::string& name, int& error) {

@@ -227,7 +227,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           [&](const r::ThreadAlive& q) -> std::optional<std::string> {
             pid_t tid = static_cast<pid_t>(q.thread.tid);
             bool alive = attached && q.thread.tid > 0 && engine_.thread_alive(tid) &&
-                         q.thread.matches(engine_.pid(), tid);
+                         q.thread.matches(engine_.process_of(tid), tid);
             return alive ? "OK" : error_text("no such thread");
           },
           [&](const r::ThreadInfoFirst&) -> std::optional<std::string> {
@@ -245,21 +245,32 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             return "l";
           },
           [&](const r::Attached& q) -> std::optional<std::string> {
-            if (!attached || (q.pid && *q.pid != engine_.pid())) return error_text("no such process");
-            return engine_.launched() ? "0" : "1";
+            pid_t pid = q.pid ? static_cast<pid_t>(*q.pid) : engine_.pid();
+            if (!attached || !engine_.has_process(pid)) return error_text("no such process");
+            return engine_.launched(pid) ? "0" : "1";
           },
           [&](const r::Detach& q) -> std::optional<std::string> {
-            if (!attached || (q.pid && *q.pid != engine_.pid())) return error_text("no such process");
+            if (!attached || (q.pid && !engine_.has_process(static_cast<pid_t>(*q.pid))))
+              return error_text("no such process");
             waiting_for_stop_ = false;
-            pid_t pid = engine_.pid();
-            bool launched = engine_.launched();
-            engine_.detach();
-            if (hooks_.detached) hooks_.detached(pid, launched);
-            if (!extended_) outcome_ = Outcome::Detached;
+            // "D;PID" lets one process go (a fork child gdb does not follow, or
+            // the parent it leaves); the others stay.
+            std::vector<pid_t> pids = q.pid ? std::vector<pid_t>{static_cast<pid_t>(*q.pid)} : engine_.process_ids();
+            for (pid_t pid : pids) {
+              bool launched = engine_.launched(pid);
+              engine_.detach(pid);
+              if (hooks_.detached) hooks_.detached(pid, launched);
+            }
+            if (!extended_ && !engine_.has_process()) outcome_ = Outcome::Detached;
             return "OK";
           },
           [&](const r::Kill& q) -> std::optional<std::string> {
-            if (attached && (!q.pid || *q.pid == engine_.pid())) {
+            if (attached && q.pid && engine_.has_process(static_cast<pid_t>(*q.pid)) &&
+                engine_.process_ids().size() > 1) {
+              engine_.kill(static_cast<pid_t>(*q.pid));  // one of several: the others stay
+              return std::string("OK");
+            }
+            if (attached && (!q.pid || engine_.has_process(static_cast<pid_t>(*q.pid)))) {
               waiting_for_stop_ = false;
               engine_.kill();
             }
@@ -311,6 +322,10 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   };
   multiprocess_ = offered("multiprocess+");
   bool swbreak = offered("swbreak+");
+  // Fork children are named "pPID.TID" and detached with "D;PID": multiprocess only.
+  bool fork_events = multiprocess_ && offered("fork-events+");
+  bool vfork_events = multiprocess_ && offered("vfork-events+");
+  engine_.set_report_fork_events(fork_events, vfork_events);
   exec_events_ = offered("exec-events+");
   hwbreak_ = offered("hwbreak+");
   engine_.set_rewind_pc_at_breakpoints(swbreak);
@@ -325,13 +340,25 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   if (swbreak) out += ";swbreak+";
   if (hwbreak_) out += ";hwbreak+";
   if (exec_events_) out += ";exec-events+";
+  if (fork_events) out += ";fork-events+";
+  if (vfork_events) out += ";vfork-events+";
   if (offered("no-resumed+")) out += ";no-resumed+";
   return out;
 }
 
 std::string Session::thread_id(pid_t tid) const {
-  if (multiprocess_) return rsp::format_thread_id(engine_.pid(), tid);
+  if (multiprocess_) {
+    pid_t pid = engine_.process_of(tid);
+    return rsp::format_thread_id(pid ? pid : engine_.pid(), tid);
+  }
   return rsp::number_to_hex(static_cast<std::uint64_t>(tid));
+}
+
+pid_t Session::selected_process() const {
+  if (general_thread_.pid > 0 && engine_.has_process(static_cast<pid_t>(general_thread_.pid)))
+    return static_cast<pid_t>(general_thread_.pid);
+  pid_t pid = engine_.process_of(selected_thread(general_thread_));
+  return pid ? pid : engine_.pid();
 }
 
 pid_t Session::selected_thread(const rsp::ThreadId& selector) const {
@@ -346,7 +373,7 @@ pid_t Session::selected_thread(const rsp::ThreadId& selector) const {
 
 std::string Session::stop_reply(const EngineStop& stop) {
   rsp::StopReply reply;
-  reply.pid = engine_.has_process() ? engine_.pid() : stop.tid;
+  reply.pid = stop.pid ? stop.pid : engine_.has_process() ? engine_.pid() : stop.tid;
   reply.tid = stop.tid;
   switch (stop.kind) {
     case EngineStop::Kind::Exited:
@@ -364,6 +391,9 @@ std::string Session::stop_reply(const EngineStop& stop) {
       reply.value = stop.exit_code;
       break;
     case EngineStop::Kind::Exec:
+    case EngineStop::Kind::Forked:
+    case EngineStop::Kind::VForked:
+    case EngineStop::Kind::VForkDone:
     case EngineStop::Kind::ThreadCreated:
     case EngineStop::Kind::SyscallEntry:
     case EngineStop::Kind::SyscallReturn:
@@ -371,9 +401,14 @@ std::string Session::stop_reply(const EngineStop& stop) {
       if (!engine_.has_process()) return "W00";
       reply.value = host_to_gdb_signal(stop.host_signal);
       if (stop.kind == EngineStop::Kind::ThreadCreated) reply.reason = "create";
+      if (stop.kind == EngineStop::Kind::Forked || stop.kind == EngineStop::Kind::VForked) {
+        reply.reason = stop.kind == EngineStop::Kind::Forked ? "fork" : "vfork";
+        reply.reason_value = rsp::format_thread_id(stop.child_pid, stop.child_pid);
+      }
+      if (stop.kind == EngineStop::Kind::VForkDone) reply.reason = "vforkdone";
       if (stop.kind == EngineStop::Kind::Exec && exec_events_) {
         // gdb loads the new program from this path (through vFile when it is remote).
-        std::string path = read_link("/proc/" + std::to_string(engine_.pid()) + "/exe");
+        std::string path = read_link("/proc/" + std::to_string(reply.pid) + "/exe");
         reply.reason = "exec";
         reply.reason_value = rsp::to_hex(path);
       }
@@ -426,8 +461,8 @@ void Session::on_engine_stop(const EngineStop& stop) {
     return;
   }
   waiting_for_stop_ = false;
-  if (gone && !extended_) outcome_ = Outcome::ProcessExited;
-  general_thread_ = {rsp::ThreadId::kAll, stop.tid};
+  if (gone && !extended_ && !engine_.has_process()) outcome_ = Outcome::ProcessExited;
+  general_thread_ = {rsp::ThreadId::kAll, gone ? rsp::ThreadId::kAny : stop.tid};
   send_packet(stop_reply(stop));
 }
 
@@ -480,7 +515,7 @@ std::string Session::write_register(const rsp::req::WriteRegister& r) {
 std::string Session::read_memory(const rsp::req::ReadMemory& r) {
   std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(r.length, kReplyDataLimit / 2));
   std::vector<std::uint8_t> buf(length);
-  long n = engine_.read_memory(r.address, buf);
+  long n = engine_.read_memory(selected_process(), r.address, buf);
   if (length == 0) return "";
   if (n <= 0) return std::string(kMemoryError);
   return rsp::to_hex(std::span(buf.data(), static_cast<std::size_t>(n)));
@@ -488,7 +523,7 @@ std::string Session::read_memory(const rsp::req::ReadMemory& r) {
 
 std::string Session::write_memory(const rsp::req::WriteMemory& r) {
   if (r.bytes.empty()) return "OK";  // gdb's probe for 'X' support
-  long n = engine_.write_memory(r.address, r.bytes);
+  long n = engine_.write_memory(selected_process(), r.address, r.bytes);
   if (n != static_cast<long>(r.bytes.size())) return std::string(kMemoryError);
   return "OK";
 }
@@ -510,7 +545,7 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
         // A bare 's'/'S' steps the thread chosen with Hc (or the current one).
         target = {rsp::ThreadId::kAll, selected_thread(continue_thread_)};
       }
-      if (!target.matches(engine_.pid(), tid)) continue;
+      if (!target.matches(engine_.process_of(tid), tid)) continue;
       if (action.kind == rsp::req::ResumeAction::Kind::Stop) break;  // all-stop: already stopped
       int host_signal = gdb_to_host_signal(action.signal);
       plan.push_back({tid, {action.kind == rsp::req::ResumeAction::Kind::Step, host_signal}});
@@ -546,14 +581,16 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
 std::string Session::breakpoint(const rsp::req::Breakpoint& r) {
   int rc;
   if (r.type == 0) {
-    rc = r.insert ? engine_.insert_breakpoint(r.address) : engine_.remove_breakpoint(r.address);
+    rc = r.insert ? engine_.insert_breakpoint(selected_process(), r.address)
+                  : engine_.remove_breakpoint(selected_process(), r.address);
   } else {
     if (!engine_.has_hardware_debug() || r.type > 4) return "";  // gdb falls back to software
     static constexpr arch::WatchKind kinds[] = {arch::WatchKind::Execute, arch::WatchKind::Execute,
                                                 arch::WatchKind::Write, arch::WatchKind::Read,
                                                 arch::WatchKind::Access};
     auto kind = kinds[r.type];
-    rc = r.insert ? engine_.insert_hardware(kind, r.address, r.kind) : engine_.remove_hardware(kind, r.address, r.kind);
+    rc = r.insert ? engine_.insert_hardware(selected_process(), kind, r.address, r.kind)
+                  : engine_.remove_hardware(selected_process(), kind, r.address, r.kind);
   }
   return rc == 0 ? "OK" : errno_text(rc);
 }
@@ -562,14 +599,15 @@ std::string Session::thread_list_xml() const {
   std::string xml = "<?xml version=\"1.0\"?>\n<threads>\n";
   for (pid_t tid : engine_.thread_ids()) {
     std::string name;
-    if (FILE* f = std::fopen(("/proc/" + std::to_string(engine_.pid()) + "/task/" + std::to_string(tid) + "/comm").c_str(), "r")) {
+    pid_t pid = engine_.process_of(tid);
+    if (FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/comm").c_str(), "r")) {
       char buf[64] = {};
       if (std::fgets(buf, sizeof buf, f)) name = buf;
       std::fclose(f);
       if (!name.empty() && name.back() == '\n') name.pop_back();
     }
     xml += "<thread id=\"" + thread_id(tid) + "\"";
-    if (int core = last_cpu(engine_.pid(), tid); core >= 0) xml += " core=\"" + std::to_string(core) + "\"";
+    if (int core = last_cpu(pid, tid); core >= 0) xml += " core=\"" + std::to_string(core) + "\"";
     std::string escaped = rsp::xml_escape(name);
     if (!escaped.empty()) xml += " name=\"" + escaped + "\"";
     xml += "/>\n";
@@ -587,7 +625,7 @@ std::string Session::xfer(const rsp::req::XferRead& r) {
     return chunk(engine_.layout().target_xml());
   }
   if (r.object == "exec-file") {
-    std::int64_t pid = engine_.pid();
+    std::int64_t pid = selected_process();
     if (!r.annex.empty()) {
       auto parsed = rsp::parse_hex_number(r.annex);
       if (!parsed) return error_text("bad pid");
@@ -610,7 +648,7 @@ std::string Session::xfer(const rsp::req::XferRead& r) {
   if (!engine_.has_process()) return error_text("no process");
   if (waiting_for_stop_) return error_text("the process is running");
   if (r.object == "auxv") {
-    auto auxv = read_auxv(engine_.pid());
+    auto auxv = read_auxv(selected_process());
     if (!auxv) return errno_text(errno);
     return chunk(*auxv);
   }
@@ -622,7 +660,8 @@ std::string Session::xfer(const rsp::req::XferRead& r) {
     return chunk(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
   }
   if (r.object == "libraries-svr4") {
-    auto memory = [&](std::uint64_t address, std::span<std::uint8_t> out) { return engine_.read_memory(address, out); };
+    pid_t pid = selected_process();
+    auto memory = [&](std::uint64_t address, std::span<std::uint8_t> out) { return engine_.read_memory(pid, address, out); };
     // gdb's annex: "start=ADDR;prev=ADDR;lmid=ADDR", when it walks from a known point.
     std::uint64_t start = 0, prev = 0, lmid = 0;
     std::string_view annex = r.annex;
@@ -641,8 +680,8 @@ std::string Session::xfer(const rsp::req::XferRead& r) {
       annex.remove_prefix(end + 1);
     }
     if (start != 0) return chunk(svr4_library_list_from(start, prev, lmid, memory));
-    auto auxv = read_auxv(engine_.pid());
-    std::string exe = "/proc/" + std::to_string(engine_.pid()) + "/exe";
+    auto auxv = read_auxv(pid);
+    std::string exe = "/proc/" + std::to_string(pid) + "/exe";
     auto dynamic = auxv ? dynamic_section_address(exe, *auxv) : std::nullopt;
     // Static executables have no dynamic section, the dynamic linker run as
     // the program no DT_DEBUG: gdb takes E01 as "find r_debug yourself".

@@ -64,6 +64,8 @@ class Session {
   std::string stop_reply(const EngineStop& stop);
   std::string thread_id(pid_t tid) const;
   pid_t selected_thread(const rsp::ThreadId& selector) const;
+  // The process gdb's memory and breakpoint requests are for: that of its general thread (Hg).
+  pid_t selected_process() const;
   std::string read_registers();
   std::string write_registers(const rsp::req::WriteRegisters& r);
   std::string read_register(const rsp::req::ReadRegister& r);

@@ -1,7 +1,9 @@
-"""What programs do beyond one process's threads, as gdb users see it:
-syscall catchpoints, and (with a raw client) thread events."""
+"""What programs do beyond one process's threads, as gdb users see it: syscall
+catchpoints, exec, fork and vfork following, the run environment, info os, and
+(with a raw client) thread events and clients that do not follow forks."""
 import os
 import re
+import subprocess
 
 from harness import Ustub, check, expect, expect_not, gdb
 from rsp_client import RspClient
@@ -134,3 +136,85 @@ def exec_is_followed_into_the_new_program_with_its_breakpoints(env):
     expect(out, r"exited normally")
     check(u.wait_exit() == 0, "ustub exits with its program")
     expect(u.output, r"^GREETING=")
+
+
+@test
+def fork_children_are_detached_without_our_breakpoints(env):
+    """detach-on-fork (gdb's default): gdb takes its breakpoints out of each
+    child and detaches it; 200 children run to completion, none left traced."""
+    u = Ustub(env, "--once", ":0", "./forker", "200")
+    out = gdb(env, [remote(u.port()), "break child_work", "catch fork", "continue", "continue",
+                    "info inferiors", "delete 2", "continue"], env.program("forker"), timeout=120)
+    expect(out, r"Catchpoint 2 \(forked process \d+\)")
+    expect(out, r"\[Detaching after fork from child process \d+\]")
+    expect(out, r"exited normally")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+    expect(u.output, r"^200 of 200 children ended well$")  # none of them died on a breakpoint
+
+
+@test
+def follow_fork_mode_child_debugs_the_child(env):
+    u = Ustub(env, "--once", ":0", "./forker", "1")
+    out = gdb(env, [remote(u.port()), "set follow-fork-mode child", "break child_work", "continue",
+                    "info inferiors", "print n", "continue"], env.program("forker"))
+    expect(out, r'Thread 2\.1 "forker" hit Breakpoint 1, child_work \(n=0\)')
+    expect(out, r"^\* 2 +process \d+ ")
+    expect(out, r"^\$1 = 0$")
+    expect(out, r"\[Inferior 2 \(process \d+\) exited normally\]")
+    check(u.wait_exit() == 0, "ustub exits once the parent it let go is gone too")
+    expect(u.output, r"^1 of 1 children ended well$")  # the parent, detached, ran on and reaped it
+
+
+@test
+def detach_on_fork_off_keeps_parent_and_child_under_gdb(env):
+    u = Ustub(env, "--once", ":0", "./forker", "1")
+    out = gdb(env, [remote(u.port()), "set detach-on-fork off", "set schedule-multiple on",
+                    "break child_work", "continue", "info inferiors", "continue", "inferior 1", "continue"],
+              env.program("forker"))
+    expect(out, r"\[New inferior 2 \(process \d+\)\]")
+    expect(out, r"hit Breakpoint 1\.2, child_work \(n=0\)")
+    check(len(re.findall(r"^[* ] +[12] +process \d+ ", out, re.M)) == 2, f"both inferiors listed:\n{out}")
+    expect(out, r"\[Inferior 2 \(process \d+\) exited normally\]")
+    expect(out, r"\[Inferior 1 \(process \d+\) exited normally\]")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+    expect(u.output, r"^1 of 1 children ended well$")
+
+
+@test
+def vfork_and_stepping_over_fork_leave_the_children_running(env):
+    u = Ustub(env, "--once", ":0", "./vforker")
+    out = gdb(env, [remote(u.port()), "catch vfork", "break 12", "continue", "continue", "next", "continue"],
+              env.program("vforker"))
+    expect(out, r"Catchpoint 1 \(vforked process \d+\)")
+    expect(out, r"\[Detaching after vfork from child process \d+\]")
+    expect(out, r"Breakpoint 2, main \(\) at .*vforker\.c:12")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+    expect(u.output, r"^child status 0$")
+    u = Ustub(env, "--once", ":0", "./forker", "1")
+    out = gdb(env, [remote(u.port()), "break 15", "continue", "next", "next", "continue"], env.program("forker"))
+    expect(out, r"\[Detaching after fork from child process \d+\]\n16\t")  # the step ends on the next line
+    check(u.wait_exit() == 0, "ustub exits with its program")
+    expect(u.output, r"^1 of 1 children ended well$")
+
+
+@test
+def without_fork_events_children_are_let_go_without_our_breakpoints(env):
+    """A client that does not follow forks (no fork-events): ustub takes its
+    breakpoints out of each child and lets it go at once."""
+    u = Ustub(env, "--once", ":0", "./forker", "3")
+    pid = u.inferior_pid()
+    c = RspClient(("127.0.0.1", u.port()), timeout=30)
+    supported = c.handshake()
+    check(b"fork-events" not in supported, "fork events are only for clients that ask")
+    out = subprocess.run(["nm", env.program("forker")], capture_output=True, text=True, check=True).stdout
+    offset = int(re.search(r"^([0-9a-f]+) T child_work$", out, re.M).group(1), 16)
+    with open(f"/proc/{pid}/maps") as f:
+        base = int(f.readline().split("-")[0], 16)
+    check(c.request("Z0,%x,1" % (base + offset)) == b"OK", "breakpoint in child_work")
+    reply = c.request("vCont;c")
+    while reply.startswith(b"T14"):  # SIGCHLD as each child ends: pass it on
+        reply = c.request("vCont;C14")
+    check(reply.startswith(b"W00"), f"the parent ran to its end: {reply!r}")
+    c.close()
+    check(u.wait_exit() == 0, "ustub exits with its program")
+    expect(u.output, r"^3 of 3 children ended well$")

@@ -222,7 +222,7 @@ TEST_CASE("signals gdb resumes with are kept when a kept event is told instead o
 
 TEST_CASE("a hardware watchpoint is written into every thread, and into threads born later") {
   Threads f;
-  REQUIRE(f.engine.insert_hardware(arch::WatchKind::Write, 0x5000, 4) == 0);
+  REQUIRE(f.engine.insert_hardware(kLeader, arch::WatchKind::Write, 0x5000, 4) == 0);
   for (pid_t t : {kLeader, kSecond, kThird}) CHECK(f.ops.user_area[{t, 848}] == 0x5000);
   CHECK(f.ops.user_area[{kSecond, 848 + 56}] != 0);
   f.continue_all();
@@ -244,7 +244,7 @@ TEST_CASE("a hardware watchpoint is written into every thread, and into threads 
 TEST_CASE("a read watchpoint set off by a write is not reported (x86 traps on both)") {
   Threads f;
   for (std::uint64_t a = 0x5000; a < 0x5004; ++a) f.ops.memory[a] = 1;
-  REQUIRE(f.engine.insert_hardware(arch::WatchKind::Read, 0x5000, 4) == 0);
+  REQUIRE(f.engine.insert_hardware(kLeader, arch::WatchKind::Read, 0x5000, 4) == 0);
   f.continue_all();
   f.ops.memory[0x5000] = 2;  // written
   f.ops.user_area[{kSecond, 848 + 48}] = 1;
@@ -260,7 +260,7 @@ TEST_CASE("a read watchpoint set off by a write is not reported (x86 traps on bo
 
 TEST_CASE("detaching clears the debug registers, so the program never traps after") {
   Threads f;
-  REQUIRE(f.engine.insert_hardware(arch::WatchKind::Access, 0x5000, 8) == 0);
+  REQUIRE(f.engine.insert_hardware(kLeader, arch::WatchKind::Access, 0x5000, 8) == 0);
   f.engine.detach();
   for (pid_t t : {kLeader, kSecond, kThird}) CHECK(f.ops.user_area[{t, 848 + 56}] == 0);
 }
@@ -299,12 +299,24 @@ TEST_CASE("a thread born just before another thread's event is waited for, and t
   CHECK(f.stops[0].tid == kLeader);
 }
 
-TEST_CASE("a thread that started and exited before its clone event is not brought back as a ghost") {
+TEST_CASE("a thread seen before its clone event waits for it, then runs with its creator") {
   Threads f;
   f.continue_all();
   f.interrupted(103);  // its first stop, before the creator's clone event
+  CHECK_FALSE(f.logged("cont 103 sig 0"));  // whose it is (thread or fork child) is not known yet
+  CHECK(f.stops.empty());
+  f.ops.event_messages[kLeader] = 103;
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_CLONE));
+  CHECK(f.logged("cont 100 sig 0"));
   CHECK(f.logged("cont 103 sig 0"));
-  f.land(103, exited_status(0));
+  CHECK(f.engine.process_of(103) == kLeader);
+}
+
+TEST_CASE("a thread that started and was killed before its clone event is not brought back as a ghost") {
+  Threads f;
+  f.continue_all();
+  f.interrupted(103);  // its first stop, before the creator's clone event
+  f.land(103, killed_status(SIGKILL));
   f.ops.event_messages[kLeader] = 103;
   f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_CLONE));
   CHECK_FALSE(f.engine.thread_alive(103));
@@ -535,5 +547,86 @@ TEST_CASE("thread events: a new thread's first stop and a thread's exit are told
   REQUIRE(f.stops.size() == 2);
   CHECK(f.stops[1].kind == EngineStop::Kind::ThreadExited);
   CHECK(f.stops[1].tid == 103);
+  CHECK(f.engine.thread_ids().size() == 3);
+}
+
+namespace {
+constexpr pid_t kChild = 200;
+void fork_child(Threads& f, pid_t parent, int event = PTRACE_EVENT_FORK) {
+  f.ops.event_messages[parent] = kChild;
+  f.ops.set_pc(kChild, 0x2000);
+  f.land(parent, stopped_status(SIGTRAP, event));
+}
+}  // namespace
+
+TEST_CASE("a fork is told once the child is stopped too; the child has its own copy of our breakpoints") {
+  Threads f;
+  f.engine.set_report_fork_events(true, true);
+  f.continue_all();
+  fork_child(f, kSecond);
+  for (pid_t t : {kLeader, kThird}) f.interrupted(t);
+  CHECK(f.stops.empty());  // the child's first stop is still to come
+  f.interrupted(kChild);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::Forked);
+  CHECK(f.stops[0].child_pid == kChild);
+  CHECK(f.stops[0].pid == kLeader);
+  CHECK(f.engine.process_of(kChild) == kChild);
+  CHECK(f.engine.has_process(kChild));
+  std::uint8_t byte = 0;
+  REQUIRE(f.engine.read_memory(kChild, kBreakpoint, {&byte, 1}) == 1);
+  CHECK(byte == 0x90);  // the child's memory holds our int3 too, hidden like the parent's
+  // gdb takes its breakpoints out of the child and detaches it (D;PID).
+  CHECK(f.engine.remove_breakpoint(kChild, kBreakpoint) == 0);
+  f.engine.detach(kChild);
+  CHECK(f.logged("detach 200 sig 0"));
+  CHECK_FALSE(f.engine.has_process(kChild));
+  CHECK(f.engine.has_process(kLeader));
+  CHECK(f.engine.insert_breakpoint(kLeader, kBreakpoint) == 0);  // the parent's table is its own
+}
+
+TEST_CASE("a fork child whose first stop comes before the fork event is held, then counted as the child") {
+  Threads f;
+  f.engine.set_report_fork_events(true, true);
+  f.continue_all();
+  f.ops.set_pc(kChild, 0x2000);
+  f.interrupted(kChild);  // not yet known whose it is
+  CHECK_FALSE(f.logged("cont 200 sig 0"));
+  fork_child(f, kSecond);
+  for (pid_t t : {kLeader, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::Forked);
+  CHECK(f.engine.process_of(kChild) == kChild);
+  CHECK(f.engine.thread_ids().back() == kChild);
+}
+
+TEST_CASE("without fork events a child is let go at its first stop, with our breakpoints taken out") {
+  Threads f;
+  f.continue_all();
+  fork_child(f, kSecond);
+  CHECK(f.logged("cont 101 sig 0"));  // the parent goes on, unseen
+  f.interrupted(kChild);
+  CHECK(f.logged("detach 200 sig 0"));
+  CHECK(f.ops.memory[kBreakpoint] == 0x90);  // the original byte back (memory here is shared by all pids)
+  CHECK_FALSE(f.engine.has_process(kChild));
+  CHECK(f.stops.empty());
+}
+
+TEST_CASE("one of two processes exiting is told with its pid once the others are stopped; the rest goes on") {
+  Threads f;
+  f.engine.set_report_fork_events(true, true);
+  f.continue_all();
+  fork_child(f, kSecond);
+  for (pid_t t : {kLeader, kThird, kChild}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  f.engine.resume({{kLeader, {}}, {kSecond, {}}, {kThird, {}}, {kChild, {}}});
+  f.land(kChild, exited_status(3));
+  for (pid_t t : {kLeader, kSecond, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 2);
+  CHECK(f.stops[1].kind == EngineStop::Kind::Exited);
+  CHECK(f.stops[1].pid == kChild);
+  CHECK(f.stops[1].exit_code == 3);
+  CHECK(f.engine.has_process());
+  CHECK(f.engine.pid() == kLeader);
   CHECK(f.engine.thread_ids().size() == 3);
 }
