@@ -379,6 +379,12 @@ void Engine::send_interrupt(pid_t tid) {
 }
 
 void Engine::gone_thread_event(const EngineStop& stop) {
+  if (!awaiting_stop_) {
+    // gdb has everything stopped (a thread already on its way out finished
+    // only now): it hears of this at its next resume.
+    gone_thread_events_.push_back(stop);
+    return;
+  }
   if (stopping_all_ && reporting_) {
     gone_thread_events_.push_back(stop);
   } else {

@@ -86,6 +86,9 @@ class Engine {
   pid_t process_of(pid_t tid) const;
   const EngineStop& last_stop() const { return last_stop_; }
   bool running() const;
+  // An exit (of a thread or one process of several) gdb has not heard of yet:
+  // the next resume tells it instead of running anything.
+  bool has_untold_events() const { return !gone_thread_events_.empty(); }
   // Killed or exiting, with its leader's exit status still to come.
   bool exiting() const { return pid_ && ops_->exiting(pid_); }
   void set_stop_handler(StopHandler handler) { on_stop_ = std::move(handler); }

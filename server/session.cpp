@@ -552,7 +552,7 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
       break;
     }
   }
-  if (plan.empty()) {
+  if (plan.empty() && !engine_.has_untold_events()) {
     // Every thread gdb named is gone: if the process is dying (a SIGKILL from
     // outside), its exit is what gdb should hear, now or when it lands.
     // A SIGKILL pending for the group counts as dying too (exiting() reads it
@@ -565,7 +565,7 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
     }
     return error_text("nothing to resume");
   }
-  if (interrupt_pending_) {
+  if (interrupt_pending_ && !plan.empty()) {
     // A Ctrl-C that arrived while gdb had not resumed yet: it stops this
     // resume before it starts, as the SIGINT gdbserver would have queued.
     interrupt_pending_ = false;

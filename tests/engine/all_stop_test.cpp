@@ -630,3 +630,22 @@ TEST_CASE("one of two processes exiting is told with its pid once the others are
   CHECK(f.engine.pid() == kLeader);
   CHECK(f.engine.thread_ids().size() == 3);
 }
+
+TEST_CASE("a thread exit that lands after gdb was told of a stop is told at the next resume, which runs nothing") {
+  Threads f;
+  f.engine.set_report_thread_events(true);
+  f.continue_all();
+  f.land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT));  // on its way out: it runs on to its end
+  f.hit_breakpoint(kLeader);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 1);
+  f.land(kSecond, exited_status(0));  // gdb has everything stopped now
+  CHECK(f.stops.size() == 1);
+  CHECK(f.engine.has_untold_events());
+  f.ops.log.clear();
+  f.engine.resume({{kLeader, {}}, {kThird, {}}});
+  REQUIRE(f.stops.size() == 2);
+  CHECK(f.stops[1].kind == EngineStop::Kind::ThreadExited);
+  CHECK(f.stops[1].tid == kSecond);
+  CHECK(f.ops.log.empty());  // nothing ran
+}
