@@ -431,11 +431,14 @@ void Engine::finish_stop_all_if_done() {
 
 void Engine::report_if_nothing_resumed() {
   if (!awaiting_stop_ || stopping_all_ || running()) return;
-  // Only threads on their way out: the process's exit is what comes next.
-  bool someone_stays = std::any_of(threads_.begin(), threads_.end(), [](const auto& e) { return !e.second.exiting; });
-  if (!someone_stays) return;
-  // Killed from outside: the threads still listed go too, and the exit follows.
-  if (ops_->being_killed(pid_)) return;
+  // A process with only threads on their way out: its exit is what comes next.
+  for (const auto& [pid, p] : processes_) {
+    bool someone_stays = std::any_of(threads_.begin(), threads_.end(),
+                                     [pid = pid](const auto& e) { return e.second.pid == pid && !e.second.exiting; });
+    if (!someone_stays) return;
+    // Killed from outside: the threads still listed go too, and the exit follows.
+    if (ops_->being_killed(pid)) return;
+  }
   EngineStop stop;
   stop.kind = EngineStop::Kind::NoResumed;
   stop.tid = last_stop_.tid;
