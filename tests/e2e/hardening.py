@@ -153,6 +153,27 @@ def program_killed_from_outside_while_gdb_steps(env):
 
 
 @test
+def program_killed_while_held_in_vfork(env):
+    """The parent SIGKILLed while its vfork child still has its memory:
+    gdb hears of the death, the child (let go after the vfork) runs to its own
+    end, and nothing is left traced."""
+    u = Ustub(env, "--once", ":0", "./vfork_sleeper")
+    pid = u.inferior_pid()
+    g = subprocess.Popen([GDB, "-nx", "-batch", "-ex", f"target remote :{u.port()}", "-ex", "continue",
+                          env.program("vfork_sleeper")], cwd=env.bin, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+    children = lambda: [p for p, _ in our_programs(env) if p != pid]  # noqa: E731
+    check(wait_until(lambda: children(), timeout=20), "the vfork child should exist")
+    child = children()[0]
+    time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    out = g.communicate(timeout=30)[0]
+    expect(out, r"Program terminated with signal SIGKILL")
+    check(u.wait_exit() == 0, "ustub --once exits once its program is gone")
+    check(wait_until(lambda: not alive(child), timeout=10), "the child ends by itself")
+
+
+@test
 def program_killed_while_gdb_reads_its_memory(env):
     u = Ustub(env, "--once", ":0", "./basic")
     pid = u.inferior_pid()

@@ -218,3 +218,16 @@ def without_fork_events_children_are_let_go_without_our_breakpoints(env):
     c.close()
     check(u.wait_exit() == 0, "ustub exits with its program")
     expect(u.output, r"^3 of 3 children ended well$")
+
+
+@test
+def run_with_no_local_program_reads_it_from_the_target(env):
+    """gdb without the program file: it names the remote one, reads its
+    symbols through vFile, and debugs it (here into a fork child)."""
+    u = Ustub(env, "--multi", ":0")
+    port = u.port()
+    out = gdb(env, [extended(port), "set remote exec-file " + env.program("forker"), "starti",
+                    "break child_work", "set follow-fork-mode child", "continue", "bt 1", "kill", "monitor exit"])
+    expect(out, r"Reading .*forker from remote target")
+    expect(out, r'hit Breakpoint 1, child_work \(n=0\) at .*forker\.c')
+    check(u.wait_exit() == 0, "monitor exit ends ustub")
