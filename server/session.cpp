@@ -171,7 +171,16 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           },
           [&](const r::HaltReason&) -> std::optional<std::string> {
             if (unreported_exit_) return report_unreported_exit();
-            return stop_reply(engine_.last_stop());
+            EngineStop stop = engine_.last_stop();
+            // The thread of the last stop may be gone since (its process killed
+            // or detached while others stay): a reconnecting gdb must be named
+            // a thread that exists.
+            bool about_a_thread = !stop.process_ended() && stop.kind != EngineStop::Kind::NoResumed;
+            if (engine_.has_process() && (!about_a_thread || !engine_.thread_alive(stop.tid))) {
+              auto ids = engine_.thread_ids();
+              if (!ids.empty()) stop = EngineStop{EngineStop::Kind::Signal, ids.front(), SIGTRAP};
+            }
+            return stop_reply(stop);
           },
           [&](const r::ReadRegisters&) -> std::optional<std::string> {
             if (auto e = need_process()) return e;
