@@ -148,7 +148,8 @@ class Server {
     options.wrapper = command_.wrapper;
     Launched launched = launch_program(options);
     if (!launched.error.empty()) return launched.error;
-    engine_.adopt(launched.pid, {launched.pid}, true, {EngineStop::Kind::Signal, launched.pid, SIGTRAP});
+    // Another process is held only when gdb runs a second inferior (the session decides).
+    engine_.add_inferior(launched.pid, {launched.pid}, true, {EngineStop::Kind::Signal, launched.pid, SIGTRAP});
     inferior_pid_ = launched.pid;
     last_program_ = argv;
     if (!stdio_) terminal_.give_to(launched.pid);
@@ -159,7 +160,7 @@ class Server {
   std::string attach(pid_t pid) {
     Attached attached = attach_process(pid);
     if (!attached.error.empty()) return attached.error;
-    engine_.adopt(pid, attached.threads, false, {EngineStop::Kind::Signal, pid, SIGTRAP});
+    engine_.add_inferior(pid, attached.threads, false, {EngineStop::Kind::Signal, pid, SIGTRAP});
     inferior_pid_ = pid;
     say("Attached; pid = " + std::to_string(pid));
     return "";
@@ -363,11 +364,11 @@ class Server {
   // Never leave a tracee behind: a process we started dies with us, one we
   // attached to goes on running as before.
   void release_inferior() {
-    if (!engine_.has_process()) return;
-    if (engine_.launched()) {
-      engine_.kill();
-    } else {
-      engine_.detach();
+    for (pid_t pid : engine_.process_ids()) {
+      if (engine_.launched(pid))
+        engine_.kill(pid);
+      else
+        engine_.detach(pid);
     }
   }
 

@@ -56,6 +56,14 @@ Engine::Process& Engine::add_process(pid_t pid, bool launched) {
   return p;
 }
 
+void Engine::add_inferior(pid_t pid, const std::vector<pid_t>& tids, bool launched, EngineStop initial_stop) {
+  if (processes_.empty()) return adopt(pid, tids, launched, initial_stop);
+  add_process(pid, launched);
+  for (pid_t tid : tids) add_thread(tid, pid);
+  initial_stop.pid = pid;
+  last_stop_ = initial_stop;
+}
+
 void Engine::adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, EngineStop initial_stop) {
   reset();
   pid_ = pid;

@@ -73,6 +73,9 @@ class Engine {
   // Takes over a traced process whose listed threads are all stopped; any
   // process held before is forgotten.
   void adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, EngineStop initial_stop);
+  // The same, next to the processes already held (gdb's several inferiors on
+  // one extended-remote connection); adopt() when there are none.
+  void add_inferior(pid_t pid, const std::vector<pid_t>& tids, bool launched, EngineStop initial_stop);
   bool has_process() const { return !processes_.empty(); }
   bool has_process(pid_t pid) const { return processes_.count(pid) != 0; }
   // The first process gdb had (or, once it is gone, another one).

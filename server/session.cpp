@@ -761,7 +761,9 @@ void Session::start_over() {
 
 std::string Session::run(const rsp::req::Run& r) {
   if (!hooks_.run) return error_text("this server cannot start programs");
-  if (engine_.has_process()) {
+  // With multiprocess, a run while a process is held is gdb starting another
+  // inferior (gdb kills an inferior's old process itself before rerunning it).
+  if (engine_.has_process() && !multiprocess_) {
     waiting_for_stop_ = false;
     engine_.kill();
   }
@@ -773,7 +775,9 @@ std::string Session::run(const rsp::req::Run& r) {
 
 std::string Session::attach(const rsp::req::AttachTo& r) {
   if (!hooks_.attach) return error_text("this server cannot attach");
-  if (engine_.has_process()) return error_text("already debugging process " + std::to_string(engine_.pid()));
+  if (engine_.has_process() && !multiprocess_)
+    return error_text("already debugging process " + std::to_string(engine_.pid()));
+  if (engine_.has_process(static_cast<pid_t>(r.pid))) return error_text("already attached to it");
   std::string why = hooks_.attach(static_cast<pid_t>(r.pid));
   if (!why.empty()) return error_text(why);
   start_over();

@@ -231,3 +231,21 @@ def run_with_no_local_program_reads_it_from_the_target(env):
     expect(out, r"Reading .*forker from remote target")
     expect(out, r'hit Breakpoint 1, child_work \(n=0\) at .*forker\.c')
     check(u.wait_exit() == 0, "monitor exit ends ustub")
+
+
+@test
+def two_inferiors_on_one_extended_remote_connection(env):
+    """gdb's add-inferior and run: a second process next to the first, both
+    listed, each killed on its own."""
+    u = Ustub(env, "--multi", ":0")
+    port = u.port()
+    basic = env.program("basic")
+    out = gdb(env, [extended(port), f"set remote exec-file {basic}", "starti", "add-inferior", "inferior 2",
+                    f"file {basic}", f"set remote exec-file {basic}", "starti", "info inferiors",
+                    "kill inferiors 1", "info inferiors", "kill inferiors 2", "monitor exit"], basic)
+    listings = out.split("Num  Description")
+    check(len(listings) == 3, f"two listings:\n{out}")
+    check(len(re.findall(r"^[* ] +[12] +process \d+ ", listings[1], re.M)) == 2, f"both run:\n{out}")
+    check(len(re.findall(r"^[* ] +[12] +process \d+ ", listings[2], re.M)) == 1, f"one left:\n{out}")
+    check(u.wait_exit() == 0, "monitor exit ends ustub")
+    check(len(re.findall(r"created; pid = ", u.output)) == 2, "two programs were started")
