@@ -160,7 +160,12 @@ class Server {
   std::string attach(pid_t pid) {
     Attached attached = attach_process(pid);
     if (!attached.error.empty()) return attached.error;
-    engine_.add_inferior(pid, attached.threads, false, {EngineStop::Kind::Signal, pid, SIGTRAP});
+    EngineStop initial{EngineStop::Kind::Signal, pid, SIGTRAP};
+    if (auto it = attached.pending_signals.find(pid); it != attached.pending_signals.end())
+      initial.host_signal = it->second;  // gdb says "received signal …" and passes it on
+    engine_.add_inferior(pid, attached.threads, false, initial);
+    for (auto [tid, signal] : attached.pending_signals)
+      if (tid != pid) engine_.keep_signal_stop(tid, signal);
     inferior_pid_ = pid;
     say("Attached; pid = " + std::to_string(pid));
     return "";

@@ -33,7 +33,7 @@ Engine::Process* Engine::find_process(pid_t pid) {
 
 Engine::Thread& Engine::add_thread(pid_t tid, pid_t pid, ThreadState state) {
   Thread t{tid, pid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false, false,
-           false, false, std::nullopt};
+           false, false, 0, std::nullopt};
   return threads_.emplace(tid, std::move(t)).first->second;
 }
 
@@ -62,6 +62,15 @@ void Engine::add_inferior(pid_t pid, const std::vector<pid_t>& tids, bool launch
   for (pid_t tid : tids) add_thread(tid, pid);
   initial_stop.pid = pid;
   last_stop_ = initial_stop;
+  if (Thread* t = find(initial_stop.tid); t && initial_stop.host_signal != SIGTRAP)
+    t->delivery_signal = initial_stop.host_signal;
+}
+
+void Engine::keep_signal_stop(pid_t tid, int host_signal) {
+  if (Thread* t = find(tid)) {
+    t->pending = EngineStop{EngineStop::Kind::Signal, tid, host_signal};
+    t->delivery_signal = host_signal;
+  }
 }
 
 void Engine::adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, EngineStop initial_stop) {
@@ -83,6 +92,8 @@ void Engine::adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, Eng
   layout_ = std::make_unique<arch::RegisterLayout>(*arch_, present);
   initial_stop.pid = pid;
   last_stop_ = initial_stop;
+  if (Thread* t = find(initial_stop.tid); t && initial_stop.host_signal != SIGTRAP)
+    t->delivery_signal = initial_stop.host_signal;  // found at attach
 }
 
 void Engine::reset() {
@@ -303,6 +314,7 @@ bool Engine::read_watch_saw_a_write(Process& p, const arch::HardwareHit& hit) {
 // gdbserver's rule too.
 void Engine::start(Thread& t, ResumeRequest request) {
   // A failed write-back means the thread died under us; its exit status will tell.
+  t.delivery_signal = 0;  // delivered now (or dropped) as gdb asks
   t.registers->flush();
   t.registers->invalidate();
   bool listen = t.in_group_stop && !request.step && !request.host_signal;
@@ -529,6 +541,7 @@ void Engine::handle_wait(const WaitResult& w) {
   int event = status >> 16;
   t->registers->invalidate();
   t->in_group_stop = event == PTRACE_EVENT_STOP && is_group_stop(signal);
+  t->delivery_signal = event == 0 && signal != SIGTRAP && signal != (SIGTRAP | 0x80) ? signal : 0;
 
   if (t->needs_debug_registers && process(*t).hw) write_debug_registers(*t);
   if (event == PTRACE_EVENT_EXIT) {
@@ -848,6 +861,13 @@ void Engine::detach(pid_t pid) {
   for (auto& [tid, t] : threads_)
     if (t.pid == pid && !t.held_signals.empty() && !pass_signal.count(tid))
       pass_signal[tid] = t.held_signals.front();
+  // Stopped at a signal's delivery that gdb let stand: the program gets it,
+  // unless gdb keeps that signal from it (QProgramSignals).
+  for (auto& [tid, t] : threads_) {
+    int s = t.delivery_signal;
+    if (t.pid != pid || !s || pass_signal.count(tid) || !t.state.stopped()) continue;
+    if (program_signals_ ? program_signals_->count(s) != 0 : s != SIGINT && s != SIGSTOP) pass_signal[tid] = s;
+  }
   if (!p->shares_parent_memory) remove_all_breakpoints(*p);
   if (p->hw && !p->hw->empty())
     for (auto& [tid, t] : threads_)

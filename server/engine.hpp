@@ -76,6 +76,9 @@ class Engine {
   // The same, next to the processes already held (gdb's several inferiors on
   // one extended-remote connection); adopt() when there are none.
   void add_inferior(pid_t pid, const std::vector<pid_t>& tids, bool launched, EngineStop initial_stop);
+  // A stopped thread is at a signal's delivery gdb has not heard of (found so
+  // at attach): told at the next resume that names it, like any kept event.
+  void keep_signal_stop(pid_t tid, int host_signal);
   bool has_process() const { return !processes_.empty(); }
   bool has_process(pid_t pid) const { return processes_.count(pid) != 0; }
   // The first process gdb had (or, once it is gone, another one).
@@ -102,6 +105,9 @@ class Engine {
   void set_rewind_pc_at_breakpoints(bool rewind) { rewind_pc_at_breakpoints_ = rewind; }
   // QPassSignals: these host signals go straight to the program, gdb never stops for them.
   void set_pass_signals(std::set<int> host_signals) { pass_signals_ = std::move(host_signals); }
+  // QProgramSignals: the signals gdb lets reach the program; a thread detached
+  // while stopped at one of them gets it on the way out (gdbserver's rule).
+  void set_program_signals(std::set<int> host_signals) { program_signals_ = std::move(host_signals); }
   // QThreadEvents: new threads and thread exits become stops gdb hears of.
   void set_report_thread_events(bool on) { report_thread_events_ = on; }
   // QCatchSyscalls: stop at the entry and return of these syscalls (empty: all).
@@ -174,6 +180,7 @@ class Engine {
     // program would be without a debugger.
     bool in_group_stop = false;
     bool first_stop_unseen = false;        // a new thread, before its first stop
+    int delivery_signal = 0;               // stopped at this signal's delivery, not resumed since
     std::optional<long> syscall_at_entry;  // inside this syscall, stopped at its entry
   };
 
@@ -247,6 +254,7 @@ class Engine {
   std::function<void(const std::string&)> log_;
   bool rewind_pc_at_breakpoints_ = true;
   std::set<int> pass_signals_;
+  std::optional<std::set<int>> program_signals_;  // none: gdb never said
   bool report_thread_events_ = false;
   bool catch_syscalls_ = false;
   std::set<long> caught_syscalls_;

@@ -13,6 +13,7 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -124,16 +125,19 @@ std::vector<pid_t> list_threads(pid_t pid) {
   return out;
 }
 
-// Waits for the PTRACE_INTERRUPT stop of one seized thread. A signal that
-// arrives first is delivered as it would have been without us.
-bool wait_for_interrupt_stop(pid_t tid) {
+// Waits for the first stop of one seized thread after PTRACE_INTERRUPT: 0 for
+// the interrupt's own stop, the signal when a signal's delivery came first
+// (the thread stays there, so gdb hears of it, as gdbserver's attach does),
+// nullopt if the thread is gone.
+std::optional<int> wait_for_first_stop(pid_t tid) {
   while (true) {
     int status = 0;
     pid_t got = ::waitpid(tid, &status, __WALL);
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0 || WIFEXITED(status) || WIFSIGNALED(status)) return false;
-    if ((status >> 16) == PTRACE_EVENT_STOP) return true;
-    ptrace(PTRACE_CONT, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(WSTOPSIG(status))));
+    if (got < 0 || WIFEXITED(status) || WIFSIGNALED(status)) return std::nullopt;
+    if ((status >> 16) == PTRACE_EVENT_STOP) return 0;
+    if ((status >> 16) == 0) return WSTOPSIG(status);
+    ptrace(PTRACE_CONT, tid, nullptr, nullptr);  // an event of ours (a clone): on to the stop
   }
 }
 
@@ -263,7 +267,7 @@ Attached attach_process(pid_t pid) {
   std::set<pid_t> seized;
   if (ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(kAttachOptions)) != 0) {
     int e = errno;
-    return {{}, describe_attach_failure(pid, e, gather_attach_facts(pid))};
+    return {{}, {}, describe_attach_failure(pid, e, gather_attach_facts(pid))};
   }
   seized.insert(pid);
   // Threads may be born while we seize their siblings: repeat until none is new.
@@ -278,19 +282,25 @@ Attached attach_process(pid_t pid) {
       }
     }
   }
-  std::vector<pid_t> stopped;
+  Attached attached;
   bool leader_stopped = false;
   for (pid_t tid : seized) {
     ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-    if (!wait_for_interrupt_stop(tid)) continue;
-    stopped.push_back(tid);
+    auto signal = wait_for_first_stop(tid);
+    if (!signal) continue;
+    attached.threads.push_back(tid);
+    if (*signal) attached.pending_signals[tid] = *signal;
     leader_stopped |= tid == pid;
   }
   if (!leader_stopped) {
-    for (pid_t tid : stopped) ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
-    return {{}, "attach " + std::to_string(pid) + ": the process exited while being attached"};
+    for (pid_t tid : attached.threads) {
+      auto it = attached.pending_signals.find(tid);
+      int signal = it == attached.pending_signals.end() ? 0 : it->second;
+      ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal)));
+    }
+    return {{}, {}, "attach " + std::to_string(pid) + ": the process exited while being attached"};
   }
-  return {stopped, ""};
+  return attached;
 }
 
 AttachFacts gather_attach_facts(pid_t pid) {

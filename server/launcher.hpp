@@ -3,6 +3,7 @@
 // come back as one line that says what went wrong and why.
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ Launched launch_program(const LaunchOptions& options);
 
 struct Attached {
   std::vector<pid_t> threads;  // all seized and stopped; empty on failure
+  // Threads that stopped at a signal's delivery before our interrupt: they
+  // stay there, and gdb hears of the signal.
+  std::map<pid_t, int> pending_signals;
   std::string error;
 };
 Attached attach_process(pid_t pid);

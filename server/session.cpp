@@ -128,13 +128,15 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           [&](const r::QuerySupported& q) -> std::optional<std::string> { return supported(q); },
           [&](const r::StartNoAckMode&) -> std::optional<std::string> { return "OK"; },
           [&](const r::SignalSet& q) -> std::optional<std::string> {
-            // QProgramSignals only narrows what a resume may deliver; gdb never
-            // resumes with a signal it keeps from the program, so accepting it is enough.
-            if (!q.pass) return "OK";
             std::set<int> host;
             for (int s : q.gdb_signals)
               if (int h = gdb_to_host_signal(s)) host.insert(h);
-            engine_.set_pass_signals(std::move(host));
+            // QProgramSignals: what a detach may still deliver (gdb never
+            // resumes with a signal it keeps from the program).
+            if (q.pass)
+              engine_.set_pass_signals(std::move(host));
+            else
+              engine_.set_program_signals(std::move(host));
             return "OK";
           },
           [&](const r::EnvironmentReset&) -> std::optional<std::string> {

@@ -649,3 +649,42 @@ TEST_CASE("a thread exit that lands after gdb was told of a stop is told at the 
   CHECK(f.stops[1].tid == kSecond);
   CHECK(f.ops.log.empty());  // nothing ran
 }
+
+TEST_CASE("a thread detached while stopped at a signal gdb lets reach the program gets it on the way out") {
+  Threads f;
+  f.continue_all();
+  f.land(kSecond, stopped_status(SIGUSR1));
+  for (pid_t t : {kLeader, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  f.engine.detach();
+  CHECK(f.logged("detach 101 sig 10"));  // gdb would pass it; the program may depend on it
+  CHECK(f.logged("detach 100 sig 0"));   // stopped by us: nothing to deliver
+}
+
+TEST_CASE("a signal gdb keeps from the program (QProgramSignals) is not delivered at detach") {
+  Threads f;
+  f.engine.set_program_signals({SIGALRM});
+  f.continue_all();
+  f.land(kSecond, stopped_status(SIGUSR1));
+  for (pid_t t : {kLeader, kThird}) f.interrupted(t);
+  f.engine.detach();
+  CHECK(f.logged("detach 101 sig 0"));
+}
+
+TEST_CASE("a signal found pending at attach is the attach stop, and reaches the program at detach") {
+  ScriptedOps ops;
+  Engine engine{arch::arch_by_name("x86_64"), ops};
+  ops.set_pc(kLeader, 0x2000);
+  ops.set_pc(kSecond, 0x2000);
+  engine.adopt(kLeader, {kLeader, kSecond}, false, {EngineStop::Kind::Signal, kLeader, SIGALRM});
+  engine.keep_signal_stop(kSecond, SIGALRM);
+  std::vector<EngineStop> stops;
+  engine.set_stop_handler([&](const EngineStop& s) { stops.push_back(s); });
+  engine.resume({{kSecond, {}}});  // the kept signal is told instead of running
+  REQUIRE(stops.size() == 1);
+  CHECK(stops[0].tid == kSecond);
+  CHECK(stops[0].host_signal == SIGALRM);
+  engine.detach();
+  CHECK(std::count(ops.log.begin(), ops.log.end(), "detach 100 sig 14") == 1);
+  CHECK(std::count(ops.log.begin(), ops.log.end(), "detach 101 sig 14") == 1);
+}
