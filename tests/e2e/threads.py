@@ -246,3 +246,29 @@ def a_sigstop_from_outside_stops_the_debugged_program_until_sigcont(env):
     finally:
         if g.poll() is None:
             g.kill()
+
+
+@test
+def attaching_into_a_signal_keeps_it_and_detaching_delivers_it(env):
+    """A program that lives on a stream of SIGALRMs: attached to again and
+    again, gdb sees the signal it was about to take (when the attach catches it
+    there; our interrupt usually wins, so up to 100 tries), and every detach
+    hands it back, so the program never loses one (it would abort)."""
+    proc = subprocess.Popen([env.program("alarm_loop")], cwd=env.bin)
+    try:
+        seen = attaches = 0
+        while seen == 0 and attaches < 100:
+            u = Ustub(env, "--multi", ":0")
+            cycles = [f"attach {proc.pid}", "detach"] * 10
+            out = gdb(env, ["handle SIGALRM stop print pass", f"target extended-remote :{u.port()}", *cycles,
+                            "monitor exit"], env.program("alarm_loop"))
+            check(u.wait_exit() == 0, f"monitor exit ends ustub:\n{out}")
+            check(len(re.findall(r"\[Inferior 1 \(process \d+\) detached\]", out)) == 10, f"ten detaches:\n{out}")
+            check(proc.poll() is None, f"the program lost a SIGALRM and aborted:\n{out}")
+            seen += len(re.findall(r"Program received signal SIGALRM", out))
+            attaches += 10
+        check(seen >= 1, f"no attach in {attaches} caught the program at its signal")
+        print(f"  {seen} of {attaches} attaches caught SIGALRM")
+    finally:
+        proc.kill()
+        proc.wait()
