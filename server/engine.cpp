@@ -541,7 +541,7 @@ void Engine::handle_wait(const WaitResult& w) {
   int event = status >> 16;
   t->registers->invalidate();
   t->in_group_stop = event == PTRACE_EVENT_STOP && is_group_stop(signal);
-  t->delivery_signal = event == 0 && signal != SIGTRAP && signal != (SIGTRAP | 0x80) ? signal : 0;
+  t->delivery_signal = 0;  // only a signal found at attach is handed back at detach
 
   if (t->needs_debug_registers && process(*t).hw) write_debug_registers(*t);
   if (event == PTRACE_EVENT_EXIT) {
@@ -854,19 +854,26 @@ void Engine::detach(pid_t pid) {
   Process* p = find_process(pid);
   if (!p) return;
   std::map<pid_t, int> pass_signal = stop_for_detach(pid);
+  // gdbserver's rule for a signal gdb has not passed on: delivered unless gdb
+  // keeps it from the program (QProgramSignals; without it, SIGTRAP and SIGINT).
+  auto program_gets = [this](int s) {
+    return program_signals_ ? program_signals_->count(s) != 0 : s != SIGTRAP && s != SIGINT && s != SIGSTOP;
+  };
   for (auto& [tid, t] : threads_)
     if (t.pid == pid && t.pending && t.pending->kind == EngineStop::Kind::Signal &&
-        t.pending->host_signal != SIGTRAP && !pass_signal.count(tid))
+        t.pending->host_signal != SIGTRAP && !pass_signal.count(tid) && program_gets(t.pending->host_signal))
       pass_signal[tid] = t.pending->host_signal;  // a signal gdb never heard of: not lost
   for (auto& [tid, t] : threads_)
     if (t.pid == pid && !t.held_signals.empty() && !pass_signal.count(tid))
       pass_signal[tid] = t.held_signals.front();
-  // Stopped at a signal's delivery that gdb let stand: the program gets it,
-  // unless gdb keeps that signal from it (QProgramSignals).
+  // Still at the delivery of a signal found at attach: the program gets it,
+  // unless gdb keeps that signal from it (QProgramSignals). A signal stop gdb
+  // itself was told of is gdb's to pass or not: an inferior call, for one,
+  // ends in a SIGSEGV at its dummy frame that must never reach the program.
   for (auto& [tid, t] : threads_) {
     int s = t.delivery_signal;
     if (t.pid != pid || !s || pass_signal.count(tid) || !t.state.stopped()) continue;
-    if (program_signals_ ? program_signals_->count(s) != 0 : s != SIGINT && s != SIGSTOP) pass_signal[tid] = s;
+    if (program_gets(s)) pass_signal[tid] = s;
   }
   if (!p->shares_parent_memory) remove_all_breakpoints(*p);
   if (p->hw && !p->hw->empty())

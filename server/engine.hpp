@@ -180,7 +180,7 @@ class Engine {
     // program would be without a debugger.
     bool in_group_stop = false;
     bool first_stop_unseen = false;        // a new thread, before its first stop
-    int delivery_signal = 0;               // stopped at this signal's delivery, not resumed since
+    int delivery_signal = 0;               // stopped at this signal's delivery since attach, not resumed
     std::optional<long> syscall_at_entry;  // inside this syscall, stopped at its entry
   };
 
