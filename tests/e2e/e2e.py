@@ -12,20 +12,12 @@ import sys
 import time
 import traceback
 
-from harness import (Env, Failure, Ustub, alive, check, expect, expect_not, gdb, our_programs,
-                     process_state, read_count, spawn_gdb, start_sleeper, still_counting, wait_until)
+from harness import (Env, Failure, Ustub, alive, check, expect, expect_not, extended, gdb, our_programs,
+                     process_state, read_count, remote, spawn_gdb, start_sleeper, still_counting,
+                     test_registry, wait_until)
 from rsp_client import RspClient, wait_for_port_closed
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def remote(port):
-    return f"target remote :{port}"
+TESTS, test = test_registry()
 
 
 def have_avx():
@@ -334,10 +326,6 @@ def bad_program_and_bad_command_lines(env):
 
 
 # --- 3b. extended-remote, launch options, monitor commands ----------------------------------------
-
-def extended(port):
-    return f"target extended-remote :{port}"
-
 
 @test
 def multi_server_runs_kills_and_reruns_until_monitor_exit(env):

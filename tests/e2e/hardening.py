@@ -11,21 +11,13 @@ import subprocess
 import threading
 import time
 
-from harness import (GDB, Failure, Ustub, alive, check, cpu_seconds, expect, gdb, our_programs,
-                     process_state, resident_kib, spawn_gdb, start_sleeper, still_counting, wait_until)
+from harness import (Failure, GDB, Ustub, alive, check, cpu_seconds, expect, gdb, our_programs, process_state,
+                     remote, resident_kib, spawn_gdb, start_sleeper, still_counting, test_registry,
+                     wait_until)
 from rsp_client import RspClient
 
-TESTS = []
+TESTS, test = test_registry()
 PR_SET_CHILD_SUBREAPER = 36
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def remote(port):
-    return f"target remote :{port}"
 
 
 # Under ASan freed memory waits in a quarantine (run-e2e caps it at 32 MiB)

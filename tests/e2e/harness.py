@@ -14,6 +14,24 @@ class Failure(Exception):
     pass
 
 
+def test_registry():
+    """A test module's list of tests, and the decorator that adds to it."""
+    tests = []
+
+    def test(fn):
+        tests.append(fn)
+        return fn
+    return tests, test
+
+
+def remote(port):
+    return f"target remote :{port}"
+
+
+def extended(port):
+    return f"target extended-remote :{port}"
+
+
 def check(condition, message):
     if not condition:
         raise Failure(message)

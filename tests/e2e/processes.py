@@ -5,23 +5,10 @@ import os
 import re
 import subprocess
 
-from harness import Ustub, check, expect, expect_not, gdb
+from harness import (Ustub, check, expect, expect_not, extended, gdb, remote, test_registry)
 from rsp_client import RspClient
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def remote(port):
-    return f"target remote :{port}"
-
-
-def extended(port):
-    return f"target extended-remote :{port}"
+TESTS, test = test_registry()
 
 
 @test

@@ -7,20 +7,11 @@ import re
 import subprocess
 import time
 
-from harness import (GDB, Ustub, check, expect, gdb, process_state, read_count, spawn_gdb, start_sleeper, still_counting,
-                     wait_until)
+from harness import (GDB, Ustub, check, expect, gdb, process_state, read_count, remote, spawn_gdb,
+                     start_sleeper, still_counting, test_registry, wait_until)
 from rsp_client import RspClient
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def remote(port):
-    return f"target remote :{port}"
+TESTS, test = test_registry()
 
 
 def symbol_offset(program, name):
