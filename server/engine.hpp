@@ -18,6 +18,7 @@
 // every thread of every process.
 #include <sys/types.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -97,6 +98,11 @@ class Engine {
   bool has_untold_events() const { return !gone_thread_events_.empty(); }
   // Killed or exiting, with its leader's exit status still to come.
   bool exiting() const { return pid_ && ops_->exiting(pid_); }
+  // Every thread left is past PTRACE_EVENT_EXIT: the exit is on its way.
+  bool only_exiting_threads() const {
+    return !threads_.empty() &&
+           std::all_of(threads_.begin(), threads_.end(), [](const auto& e) { return e.second.exiting; });
+  }
   void set_stop_handler(StopHandler handler) { on_stop_ = std::move(handler); }
   // --debug: one line per kernel event and per request the engine makes.
   void set_event_log(std::function<void(const std::string&)> log) { log_ = std::move(log); }

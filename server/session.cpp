@@ -570,7 +570,7 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
     // from /proc), so the kernel's teardown under way is not mistaken for an error.
     engine_.drain_events();
     if (unreported_exit_) return report_unreported_exit();
-    if (engine_.has_process() && engine_.exiting()) {
+    if (engine_.has_process() && (engine_.exiting() || engine_.only_exiting_threads())) {
       waiting_for_stop_ = true;
       return std::nullopt;
     }

@@ -689,3 +689,14 @@ TEST_CASE("a signal found pending at attach is the attach stop, and reaches the 
   CHECK(std::count(ops.log.begin(), ops.log.end(), "detach 100 sig 14") == 1);
   CHECK(std::count(ops.log.begin(), ops.log.end(), "detach 101 sig 14") == 1);
 }
+
+TEST_CASE("when every thread left is on its way out, the engine says the exit is coming") {
+  Threads f;
+  f.continue_all();
+  f.land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT));
+  CHECK_FALSE(f.engine.only_exiting_threads());
+  f.land(kThird, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT));
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT));
+  CHECK(f.engine.only_exiting_threads());  // a resume naming no thread waits for the exit
+  CHECK(f.engine.thread_ids().empty());
+}
