@@ -532,7 +532,11 @@ void Engine::handle_wait(const WaitResult& w) {
     // says whose it is (a fork child must not run into breakpoints that are
     // not its own), or with everything else when all stop.
     if (processes_.empty() || !WIFSTOPPED(status)) return;
-    t = &add_newborn(w.tid, pid_, true);
+    // A new thread's process is known at once from its Tgid: left to the
+    // first process, a kill or detach of that one would wait for it forever.
+    // A fork child is a process of its own, not listed until its fork event.
+    pid_t group = ops_->thread_group(w.tid);
+    t = &add_newborn(w.tid, group != w.tid && find_process(group) ? group : pid_, true);
     born_before_announced_.insert(w.tid);
   }
   if (WIFEXITED(status) || WIFSIGNALED(status)) return handle_exit(w.tid, status);
@@ -815,8 +819,13 @@ void Engine::kill(pid_t pid) {
   ops_->kill_process(pid);
   // Only this process's threads are waited for: the others' events stay queued.
   std::vector<pid_t> tids;
-  for (const auto& [tid, t] : threads_)
-    if (t.pid == pid && tid != pid) tids.push_back(tid);
+  for (const auto& [tid, t] : threads_) {
+    if (t.pid != pid || tid == pid) continue;
+    // Counted here only until its fork event said whose it is: a fork child
+    // is a process of its own, which the kill above did not reach.
+    if (born_before_announced_.count(tid) && ops_->thread_group(tid) != pid) ops_->kill_process(tid);
+    tids.push_back(tid);
+  }
   tids.push_back(pid);
   for (pid_t tid : tids)
     while (auto w = ops_->wait(tid, true)) {
@@ -833,9 +842,14 @@ void Engine::detach() {
 
 std::map<pid_t, int> Engine::stop_for_detach(pid_t pid) {
   std::map<pid_t, int> pass_signal;
-  // Every thread must be in a ptrace-stop to be detached.
-  for (auto& [tid, t] : threads_) {
-    if (t.pid != pid || t.state.stopped() || t.exiting) continue;  // an exiting leader would never report
+  // Every thread must be in a ptrace-stop to be detached. The leader comes
+  // last: killed from outside, its end is told only after its threads' ends.
+  std::vector<pid_t> running;
+  for (auto& [tid, t] : threads_)
+    if (t.pid == pid && !t.state.stopped() && !t.exiting && tid != pid) running.push_back(tid);
+  if (Thread* leader = find(pid); leader && !leader->state.stopped() && !leader->exiting) running.push_back(pid);
+  for (pid_t tid : running) {
+    Thread& t = *find(tid);
     if (t.state.request_stop()) send_interrupt(tid);
     while (true) {
       auto w = ops_->wait(tid, true);

@@ -106,6 +106,20 @@ bool LinuxPtraceOps::being_killed(pid_t pid) {
   return killed;
 }
 
+pid_t LinuxPtraceOps::thread_group(pid_t tid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(tid) + "/status").c_str(), "r");
+  if (!f) return 0;
+  char line[256];
+  pid_t tgid = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::string_view(line).starts_with("Tgid:")) {
+      tgid = static_cast<pid_t>(std::strtol(line + 5, nullptr, 10));
+      break;
+    }
+  std::fclose(f);
+  return tgid;
+}
+
 bool LinuxPtraceOps::exiting(pid_t pid) {
   if (being_killed(pid)) return true;
   char buf[512] = {};

@@ -24,6 +24,7 @@ class LinuxPtraceOps final : public PtraceOps {
   int set_siginfo(pid_t tid, std::span<const std::uint8_t> raw) override;
   bool exiting(pid_t pid) override;
   bool being_killed(pid_t pid) override;
+  pid_t thread_group(pid_t tid) override;
   int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override;
   int poke_user(pid_t tid, unsigned offset, std::uint64_t value) override;
   long read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) override;

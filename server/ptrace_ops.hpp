@@ -51,6 +51,8 @@ class PtraceOps {
   virtual bool exiting(pid_t pid) = 0;
   // A SIGKILL is pending for it: every thread is about to go.
   virtual bool being_killed(pid_t pid) = 0;
+  // The process a thread belongs to (its Tgid); 0 when it is gone.
+  virtual pid_t thread_group(pid_t tid) = 0;
   // PTRACE_GETEVENTMSG: the new thread's id at a PTRACE_EVENT_CLONE stop.
   virtual int get_event_message(pid_t tid, unsigned long& message) = 0;
   // The process runs a new program (exec): anything kept about its old

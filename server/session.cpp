@@ -384,7 +384,10 @@ pid_t Session::selected_thread(const rsp::ThreadId& selector) const {
 
 std::string Session::stop_reply(const EngineStop& stop) {
   rsp::StopReply reply;
-  reply.pid = stop.pid ? stop.pid : engine_.has_process() ? engine_.pid() : stop.tid;
+  // A stop made here (a Ctrl-C held for the next resume) names no process:
+  // it is the thread's own, never simply the first one's.
+  pid_t owner = stop.pid ? stop.pid : engine_.process_of(stop.tid);
+  reply.pid = owner ? owner : engine_.has_process() ? engine_.pid() : stop.tid;
   reply.tid = stop.tid;
   switch (stop.kind) {
     case EngineStop::Kind::Exited:

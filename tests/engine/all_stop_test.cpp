@@ -312,6 +312,42 @@ TEST_CASE("a thread seen before its clone event waits for it, then runs with its
   CHECK(f.engine.process_of(103) == kLeader);
 }
 
+TEST_CASE("with two processes, a thread seen before its clone event is counted in its own process at once") {
+  // Counted in the first process until the event, a kill of that process
+  // would wait for this thread, which nobody kills, forever.
+  Threads f;
+  constexpr pid_t kOther = 200, kOtherBorn = 203;
+  f.ops.set_pc(kOther, 0x2000);
+  f.engine.add_inferior(kOther, {kOther}, false, {EngineStop::Kind::Signal, kOther, SIGTRAP});
+  f.engine.resume({{kLeader, {}}, {kSecond, {}}, {kThird, {}}, {kOther, {}}});
+  f.ops.thread_groups[kOtherBorn] = kOther;
+  f.interrupted(kOtherBorn);
+  CHECK(f.engine.process_of(kOtherBorn) == kOther);
+  f.engine.interrupt();
+  for (pid_t t : {kLeader, kSecond, kThird, kOther}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  f.engine.kill(kLeader);
+  CHECK(f.engine.thread_alive(kOtherBorn));
+  CHECK(f.engine.process_of(kOtherBorn) == kOther);
+}
+
+TEST_CASE("killing one of two processes also kills a fork child whose fork event has not come yet") {
+  // Counted in the first process until then, but a process of its own: left
+  // alone, the kill would wait for its end forever.
+  Threads f;
+  constexpr pid_t kOther = 200, kForkChild = 300;
+  f.ops.set_pc(kOther, 0x2000);
+  f.engine.add_inferior(kOther, {kOther}, false, {EngineStop::Kind::Signal, kOther, SIGTRAP});
+  f.engine.resume({{kLeader, {}}, {kSecond, {}}, {kThird, {}}, {kOther, {}}});
+  f.ops.thread_groups[kForkChild] = kForkChild;
+  f.interrupted(kForkChild);
+  f.engine.kill(kLeader);
+  CHECK(f.logged("kill 100"));
+  CHECK(f.logged("kill 300"));
+  CHECK_FALSE(f.logged("kill 200"));
+  CHECK(f.engine.has_process(kOther));
+}
+
 TEST_CASE("a thread that started and was killed before its clone event is not brought back as a ghost") {
   Threads f;
   f.continue_all();

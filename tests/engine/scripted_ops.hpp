@@ -94,6 +94,8 @@ class ScriptedOps : public PtraceOps {
   bool process_exiting = false;
   bool exiting(pid_t) override { return process_exiting; }
   bool being_killed(pid_t) override { return process_exiting; }
+  std::map<pid_t, pid_t> thread_groups;  // unlisted: gone
+  pid_t thread_group(pid_t tid) override { return thread_groups.count(tid) ? thread_groups[tid] : 0; }
   std::map<std::pair<pid_t, unsigned>, std::uint64_t> user_area;
   int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override {
     value = user_area[{tid, offset}];

@@ -95,6 +95,22 @@ TEST_CASE("0x03 between two resumes is not lost: the next resume stops at once w
   CHECK(h.ops.log.back() == "step 256 sig 0");
 }
 
+TEST_CASE("a held Ctrl-C is told as the stepped thread's own process's, not the first inferior's") {
+  // Two inferiors: gdb steps a thread of the second over a breakpoint, and the
+  // SIGINT kept from a Ctrl-C stops that step. Naming the first inferior's pid
+  // made gdb take the thread for a new one and fail an internal assertion.
+  Harness h;
+  h.request("qSupported:multiprocess+;swbreak+");
+  constexpr pid_t kOther = 0x200, kOtherThread = 0x205;
+  h.ops.set_pc(kOther, 0x1000);
+  h.ops.set_pc(kOtherThread, 0x1000);
+  h.engine.add_inferior(kOther, {kOther, kOtherThread}, false, {EngineStop::Kind::Signal, kOther, SIGTRAP});
+  h.session.on_bytes("\x03");
+  std::string reply = h.request("vCont;s:p200.205");
+  CHECK(reply.rfind("T02", 0) == 0);
+  CHECK(reply.find("thread:p200.205;") != std::string::npos);
+}
+
 TEST_CASE("memory replies are capped, and gdb gets the rest by asking again") {
   Harness h;
   std::string reply = h.request("m1000,8000");
