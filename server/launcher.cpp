@@ -307,6 +307,10 @@ AttachFacts gather_attach_facts(pid_t pid) {
   AttachFacts facts;
   std::string tracer = read_status_field(pid, "TracerPid");
   facts.tracer_pid = static_cast<pid_t>(std::atoi(tracer.c_str()));
+  // TracerPid names the tracing thread (ustub traces from one per client): the debugger is its process.
+  if (facts.tracer_pid > 0)
+    if (pid_t group = std::atoi(read_status_field(facts.tracer_pid, "Tgid").c_str()); group > 0)
+      facts.tracer_pid = group;
   if (facts.tracer_pid > 0) facts.tracer_name = process_name(facts.tracer_pid);
   std::string uids = read_status_field(pid, "Uid");
   if (!uids.empty()) facts.owner_uid = std::strtol(uids.c_str(), nullptr, 10);

@@ -208,7 +208,9 @@ long LinuxPtraceOps::write_memory(pid_t pid, std::uint64_t address, std::span<co
 std::optional<WaitResult> LinuxPtraceOps::wait(pid_t tid, bool block) {
   int status = 0;
   while (true) {
-    pid_t got = ::waitpid(tid, &status, __WALL | (block ? 0 : WNOHANG));
+    // __WNOTHREAD: only this thread's tracees. Each client of ustub traces
+    // from its own thread, and must never take another client's events.
+    pid_t got = ::waitpid(tid, &status, __WALL | __WNOTHREAD | (block ? 0 : WNOHANG));
     if (got > 0) {
       if (WIFEXITED(status) || WIFSIGNALED(status)) forget_memory_fd(got);
       return WaitResult{got, status};

@@ -18,6 +18,25 @@ std::string bind_error(const std::error_code& ec) {
   return "Can't bind address: " + text + ".";
 }
 
+// Moves the socket into `io`: the same descriptor, served by another loop.
+template <class Socket>
+class AcceptedSocket final : public Accepted {
+ public:
+  using Opener = std::unique_ptr<Transport> (*)(Socket);
+  AcceptedSocket(Socket socket, Opener opener) : socket_(std::move(socket)), opener_(opener) {}
+  std::unique_ptr<Transport> open(asio::io_context& io) override {
+    std::error_code ec;
+    auto protocol = socket_.local_endpoint(ec).protocol();
+    if (ec) throw std::system_error(ec);
+    auto fd = socket_.release();
+    return opener_(Socket(io, protocol, fd));
+  }
+
+ private:
+  Socket socket_;
+  Opener opener_;
+};
+
 class TcpListener final : public Listener {
  public:
   TcpListener(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint) : acceptor_(io) {
@@ -34,7 +53,7 @@ class TcpListener final : public Listener {
       std::error_code ignored;
       auto remote = s.remote_endpoint(ignored);
       std::string peer = "host " + remote.address().to_string() + ", port " + std::to_string(remote.port());
-      handler(make_tcp_transport(std::move(s)), peer);
+      handler(std::make_unique<AcceptedSocket<asio::ip::tcp::socket>>(std::move(s), make_tcp_transport), peer);
     });
   }
   void close() override {
@@ -81,7 +100,9 @@ class UnixListener final : public Listener {
     acceptor_.async_accept(
         [this, handler = std::move(handler)](std::error_code ec, asio::local::stream_protocol::socket s) {
           if (ec) return handler(nullptr, ec.message());
-          handler(make_unix_transport(std::move(s)), path_);
+          handler(std::make_unique<AcceptedSocket<asio::local::stream_protocol::socket>>(std::move(s),
+                                                                                          make_unix_transport),
+                  path_);
         });
   }
   void close() override {

@@ -1,5 +1,5 @@
 #pragma once
-// Where gdb connects: a TCP port or a Unix socket. One connection at a time.
+// Where gdb connects: a TCP port or a Unix socket.
 #include <sys/types.h>
 
 #include <asio.hpp>
@@ -12,9 +12,18 @@
 
 namespace ustub {
 
+// A connection just taken, not yet bound to the io_context that serves it:
+// each client of a --multi ustub has a thread and an io_context of its own.
+class Accepted {
+ public:
+  virtual ~Accepted() = default;
+  virtual std::unique_ptr<Transport> open(asio::io_context& io) = 0;
+};
+
 class Listener {
  public:
-  using AcceptHandler = std::function<void(std::unique_ptr<Transport>, std::string peer)>;
+  // A null connection: the listener was closed.
+  using AcceptHandler = std::function<void(std::unique_ptr<Accepted>, std::string peer)>;
   virtual ~Listener() = default;
   virtual void async_accept(AcceptHandler handler) = 0;
   virtual void close() = 0;

@@ -3,9 +3,12 @@ catchpoints, exec, fork and vfork following, the run environment, info os, and
 (with a raw client) thread events and clients that do not follow forks."""
 import os
 import re
+import signal
 import subprocess
+import time
 
-from harness import (Ustub, check, expect, expect_not, extended, gdb, remote, test_registry)
+from harness import (Ustub, alive, check, expect, expect_not, extended, gdb, our_programs, remote, spawn_gdb,
+                     test_registry, wait_until)
 from rsp_client import RspClient
 
 TESTS, test = test_registry()
@@ -236,3 +239,55 @@ def two_inferiors_on_one_extended_remote_connection(env):
     check(len(re.findall(r"^[* ] +[12] +process \d+ ", listings[2], re.M)) == 1, f"one left:\n{out}")
     check(u.wait_exit() == 0, "monitor exit ends ustub")
     check(len(re.findall(r"created; pid = ", u.output)) == 2, "two programs were started")
+
+
+@test
+def several_gdbs_share_one_multi_ustub_each_with_its_own_programs(env):
+    """The daemon: every gdb on its own connection, with its own processes.
+    While one client's program is killed from outside, another client's gdb
+    vanishes with its program running, and a third is held in a blocking
+    detach (a vfork parent), the fourth client steps its program undisturbed.
+    The vanished client's program waits for the next gdb, as under gdbserver."""
+    u = Ustub(env, "--multi", ":0")
+    port = u.port()
+
+    def started(name):
+        return int(u.wait_for(rf"^Process .*/{name} created; pid = (\d+)$", timeout=30).group(1))
+
+    killed_later = spawn_gdb(env, [extended(port), "set remote exec-file " + env.program("sleeper"),
+                                   "run /dev/null"], env.program("sleeper"))
+    sleeper = started("sleeper")
+    vanishing = spawn_gdb(env, [extended(port), "set remote exec-file " + env.program("spin"), "run"],
+                          env.program("spin"))
+    spin = started("spin")
+    # A vfork parent stops only once its child is done (2 s): detaching waits
+    # for that, on this client's thread alone.
+    held = spawn_gdb(env, [extended(port), "set remote exec-file " + env.program("vfork_sleeper"),
+                           "break vfork", "run", "finish", "detach"], env.program("vfork_sleeper"))
+    vfork_parent = started("vfork_sleeper")
+
+    begun = time.time()
+    out = gdb(env, [extended(port), "set remote exec-file " + env.program("basic"), "break add", "run",
+                    "next", f"shell kill -9 {sleeper}", "print sum", f"shell kill -9 {vanishing.pid}", "stepi",
+                    "stepi", "next", "info inferiors", "delete", "continue"], env.program("basic"))
+    stepping_took = time.time() - begun
+    expect(out, r"Breakpoint 1, add \(a=0, b=0\)")
+    expect(out, r"^\$1 = 0$")
+    expect(out, r"\[Inferior 1 \(process \d+\) exited with code 03\]")
+    inferiors = re.findall(r"^[* ] +\d+ +process (\d+)", out, re.M)
+    check(len(inferiors) == 1 and int(inferiors[0]) not in (sleeper, spin, vfork_parent),
+          f"a client sees its own program only: {inferiors}\n{out}")
+    check(stepping_took < 30, f"stepping was never held up by the others ({stepping_took:.1f} s)")
+
+    expect(killed_later.communicate(timeout=30)[0], r"Program terminated with signal SIGKILL")
+    vanishing.wait()
+    held_out = held.communicate(timeout=60)[0]
+    expect(held_out, rf"\[Inferior 1 \(process {vfork_parent}\) detached\]")
+    check(wait_until(lambda: (dict(our_programs(env)).get(spin) or "") in "tT", timeout=10),
+          "the vanished client's program waits, stopped, for the next gdb")
+
+    out = gdb(env, [extended(port), "info inferiors", "kill", "monitor exit"], env.program("spin"))
+    expect(out, rf"process {spin}\b")
+    expect(out, rf"\[Inferior 1 \(process {spin}\) killed\]")
+    check(u.wait_exit() == 0, "monitor exit from any client ends ustub")
+    check(wait_until(lambda: not alive(vfork_parent), timeout=10), "the detached program ran to its end")

@@ -1,0 +1,308 @@
+#include "server/client.hpp"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "arch/arch.hpp"
+#include "server/launcher.hpp"
+
+namespace ustub {
+
+namespace {
+
+std::string printable(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes) {
+    // A backslash is escaped too, so the log can be turned back into bytes.
+    if (c >= 0x20 && c < 0x7f && c != '\\') out.push_back(static_cast<char>(c));
+    else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string sigabbrev_or_number(int signo) {
+  const char* abbrev = sigabbrev_np(signo);
+  return abbrev ? std::string("SIG") + abbrev : std::to_string(signo);
+}
+
+}  // namespace
+
+Client::Client(const CommandLine& command, ClientHost& host, bool reconnectable)
+    : command_(command),
+      host_(host),
+      reconnectable_(reconnectable),
+      keep_running_(asio::make_work_guard(io_)),
+      engine_(arch::native_arch(), ops_),
+      stdio_(std::holds_alternative<StdioEndpoint>(command.endpoint)),
+      remote_debug_(command.remote_debug),
+      debug_(command.debug) {
+  engine_.set_stop_handler([this](const EngineStop& stop) { on_stop(stop); });
+  log_engine_events();
+  thread_ = std::thread([this] {
+    // Runs until shut_down(): the server's requests still need this thread.
+    while (true) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        // A bug of ours must still not leave a tracee behind.
+        host_.say(std::string("ustub: internal error: ") + e.what());
+        release_inferior();
+        host_.exit_server();
+      }
+    }
+  });
+}
+
+Client::~Client() { shut_down(); }
+
+template <class Work>
+auto Client::on_own_thread(Work work) -> decltype(work()) {
+  if (std::this_thread::get_id() == thread_.get_id()) return work();
+  std::packaged_task<decltype(work())()> task(std::move(work));
+  auto result = task.get_future();
+  asio::post(io_, [&task] { task(); });
+  return result.get();
+}
+
+std::string Client::start_inferior() {
+  return on_own_thread([this]() -> std::string {
+    std::string why;
+    if (command_.attach_pid) why = attach(*command_.attach_pid);
+    else if (!command_.program.empty()) why = launch(command_.program);
+    note_processes();
+    return why;
+  });
+}
+
+void Client::serve(std::unique_ptr<Transport> transport) {
+  connected_ = true;
+  // A shared_ptr: asio's handlers must be copyable.
+  auto handed = std::make_shared<std::unique_ptr<Transport>>(std::move(transport));
+  asio::post(io_, [this, handed] {
+    transport_ = std::move(*handed);
+    begin_session();
+  });
+}
+
+void Client::child_changed() {
+  asio::post(io_, [this] {
+    engine_.drain_events();
+    note_processes();
+  });
+}
+
+void Client::shut_down() {
+  if (!thread_.joinable()) return;
+  on_own_thread([this] {
+    ++connection_id_;
+    if (transport_) transport_->close();
+    transport_.reset();
+    session_.reset();
+    release_inferior();
+    return 0;
+  });
+  keep_running_.reset();
+  io_.stop();
+  thread_.join();
+}
+
+std::string Client::launch(std::vector<std::string> argv, const InferiorSettings& settings) {
+  if (argv.empty() || argv.front().empty()) {
+    if (last_program_.empty()) return "no program to run: give one (gdb: set remote exec-file PROG)";
+    if (argv.empty()) argv = last_program_;
+    else argv.front() = last_program_.front();
+  }
+  argv.front() = program_path(argv.front());
+  LaunchOptions options;
+  options.argv = argv;
+  options.inferior_output_to_stderr = stdio_;
+  options.startup_with_shell = settings.startup_with_shell.value_or(command_.startup_with_shell);
+  options.disable_randomization = settings.disable_randomization.value_or(command_.disable_randomization);
+  if (settings.changes_environment()) {
+    std::vector<std::string> own;
+    for (char** e = environ; *e; ++e) own.emplace_back(*e);
+    options.environment = settings.environment(own);
+  }
+  if (!settings.working_directory.empty()) {
+    const char* home = std::getenv("HOME");
+    options.working_directory = expand_home(settings.working_directory, home ? home : "/");
+  }
+  options.wrapper = command_.wrapper;
+  Launched launched = launch_program(options);
+  if (!launched.error.empty()) return launched.error;
+  // Another process is held only when gdb runs a second inferior (the session decides).
+  engine_.add_inferior(launched.pid, {launched.pid}, true, {EngineStop::Kind::Signal, launched.pid, SIGTRAP});
+  last_program_ = argv;
+  if (!stdio_) terminal_.give_to(launched.pid);
+  host_.say("Process " + argv.front() + " created; pid = " + std::to_string(launched.pid));
+  return "";
+}
+
+std::string Client::attach(pid_t pid) {
+  Attached attached = attach_process(pid);
+  if (!attached.error.empty()) return attached.error;
+  EngineStop initial{EngineStop::Kind::Signal, pid, SIGTRAP};
+  if (auto it = attached.pending_signals.find(pid); it != attached.pending_signals.end())
+    initial.host_signal = it->second;  // gdb says "received signal …" and passes it on
+  engine_.add_inferior(pid, attached.threads, false, initial);
+  for (auto [tid, signal] : attached.pending_signals)
+    if (tid != pid) engine_.keep_signal_stop(tid, signal);
+  host_.say("Attached; pid = " + std::to_string(pid));
+  return "";
+}
+
+void Client::begin_session() {
+  ++connection_id_;
+  SessionHooks hooks;
+  hooks.run = [this](const std::vector<std::string>& argv, const InferiorSettings& settings) {
+    // gdb shows only that the run failed: the why is on ustub's console, as gdbserver's is.
+    std::string why = launch(argv, settings);
+    if (!why.empty()) host_.say("ustub: " + why);
+    return why;
+  };
+  hooks.attach = [this](pid_t pid) { return attach(pid); };
+  hooks.detached = [this](pid_t pid, bool launched) {
+    host_.say("Detaching from process " + std::to_string(pid));
+    last_detached_launched_ = launched ? pid : 0;
+  };
+  hooks.set_debug = [this](bool remote, bool on) {
+    (remote ? remote_debug_ : debug_) = on;
+    log_engine_events();
+  };
+  session_ = std::make_unique<Session>(
+      engine_,
+      [this](std::string_view bytes) {
+        if (remote_debug_) host_.debug_line("-> " + printable(bytes));
+        if (transport_) transport_->send(bytes);
+      },
+      std::move(hooks), command_.disabled);
+  transport_->on_write_failure([this](const std::string& why) {
+    host_.say("ustub: gdb connection: " + why + "; dropping it");
+    end_connection();
+  });
+  read_more();
+}
+
+void Client::read_more() {
+  unsigned connection = connection_id_;
+  transport_->async_read_some(asio::buffer(buffer_), [this, connection](const std::error_code& ec, std::size_t n) {
+    if (connection != connection_id_) return;  // a read of a connection already ended
+    if (ec || n == 0) {
+      connection_lost();
+      return;
+    }
+    std::string_view bytes(buffer_.data(), n);
+    if (remote_debug_) host_.debug_line("<- " + printable(bytes));
+    session_->on_bytes(bytes);
+    if (!after_session_step()) read_more();
+  });
+}
+
+// Acts on how the session stands; true when the connection is finished.
+bool Client::after_session_step() {
+  if (!session_) return true;
+  switch (session_->outcome()) {
+    case Session::Outcome::Open:
+      return false;
+    case Session::Outcome::Detached:
+      // Plain remote only (gdbserver's join_inferior): the program we
+      // started is waited for before we exit. In extended mode gdb may
+      // detach from long-running programs; ustub does not wait for them.
+      detached_child_ = last_detached_launched_;
+      [[fallthrough]];
+    case Session::Outcome::Killed:
+    case Session::Outcome::ProcessExited:
+      // Plain remote: the connection is about that process alone.
+      if (command_.multi) return end_connection();
+      close_and_exit_server();
+      return true;
+    case Session::Outcome::ExitRequested:
+      release_inferior();
+      close_and_exit_server();
+      return true;
+  }
+  return false;
+}
+
+void Client::close_and_exit_server() {
+  ++connection_id_;
+  if (transport_) transport_->close();
+  note_processes();
+  host_.exit_server();
+}
+
+void Client::log_engine_events() {
+  if (debug_)
+    engine_.set_event_log([this](const std::string& line) { host_.debug_line(line); });
+  else
+    engine_.set_event_log(nullptr);
+}
+
+void Client::on_stop(const EngineStop& stop) {
+  if (debug_)
+    host_.debug_line("stop: tid " + std::to_string(stop.tid) + " kind " +
+                     std::to_string(static_cast<int>(stop.kind)) + " signal " + std::to_string(stop.host_signal) +
+                     " status " + std::to_string(stop.exit_code));
+  if (stop.kind == EngineStop::Kind::Exited)
+    host_.say("\nChild exited with status " + std::to_string(stop.exit_code));
+  else if (stop.kind == EngineStop::Kind::Terminated)
+    host_.say("\nChild terminated with signal = " + std::to_string(stop.host_signal) + " (" +
+              sigabbrev_or_number(stop.host_signal) + ")");
+  if (session_) {
+    session_->on_engine_stop(stop);
+    // The exit reply is out; the transport's next read completes with EOF
+    // once gdb hangs up, or we close first.
+    if (stop.process_ended()) after_session_step();
+  } else if (stop.process_ended() && !engine_.has_process() && !command_.multi) {
+    close_and_exit_server();
+  }
+}
+
+// Ends this connection without ending the server (--multi). True: the
+// session is gone, stop reading.
+// Deferred: we may be inside the session's own call chain here.
+bool Client::end_connection() {
+  ++connection_id_;
+  asio::post(io_, [this] { connection_lost(); });
+  return true;
+}
+
+void Client::connection_lost() {
+  ++connection_id_;
+  if (transport_) transport_->close();
+  transport_.reset();
+  session_.reset();
+  if (command_.once || !reconnectable_) {
+    release_inferior();
+    return close_and_exit_server();
+  }
+  if (!engine_.has_process() && !command_.multi) return close_and_exit_server();
+  // gdbserver's behaviour: keep the process for the next gdb. It stays
+  // stopped, so the next gdb finds it where this one left it.
+  if (engine_.has_process() && engine_.running()) engine_.interrupt();
+  note_processes();
+  connected_ = false;
+  host_.connection_ended(*this);
+}
+
+// Never leave a tracee behind: a process we started dies with us, one we
+// attached to goes on running as before.
+void Client::release_inferior() {
+  for (pid_t pid : engine_.process_ids()) {
+    if (engine_.launched(pid))
+      engine_.kill(pid);
+    else
+      engine_.detach(pid);
+  }
+  note_processes();
+}
+
+}  // namespace ustub
