@@ -18,8 +18,11 @@ namespace arch {
 class HardwareDebug;
 
 // SyscallNumber: where the kernel keeps the number of the syscall a thread is
-// in at a syscall-stop (x86 orig_rax, powerpc r0); not expedited.
-enum class RegisterRole { None, ProgramCounter, StackPointer, FramePointer, SyscallNumber };
+// in at a syscall-stop (x86 orig_rax, powerpc r0). SyscallRestart: what the
+// kernel reads to decide whether to restart an interrupted syscall by moving
+// the pc back (powerpc trap); whenever the pc is moved it must say "no" (-1).
+// Neither is expedited.
+enum class RegisterRole { None, ProgramCounter, StackPointer, FramePointer, SyscallNumber, SyscallRestart };
 
 // How a register's bytes sit in its regset when they are not a plain copy.
 enum class FieldEncoding {

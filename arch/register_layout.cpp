@@ -43,16 +43,23 @@ const LayoutEntry* RegisterLayout::find_by_name(std::string_view name) const {
   return nullptr;
 }
 
-const LayoutEntry& RegisterLayout::with_role(RegisterRole role) const {
+const LayoutEntry* RegisterLayout::find_role(RegisterRole role) const {
   for (const auto& e : entries_)
-    if (e.info->role == role) return e;
+    if (e.info->role == role) return &e;
+  return nullptr;
+}
+
+const LayoutEntry& RegisterLayout::with_role(RegisterRole role) const {
+  if (const LayoutEntry* e = find_role(role)) return *e;
   throw std::logic_error("register table has no register for a required role");
 }
 
 std::vector<const LayoutEntry*> RegisterLayout::expedited() const {
   std::vector<const LayoutEntry*> out;
   for (const auto& e : entries_)
-    if (e.info->role != RegisterRole::None && e.info->role != RegisterRole::SyscallNumber) out.push_back(&e);
+    if (e.info->role == RegisterRole::ProgramCounter || e.info->role == RegisterRole::StackPointer ||
+        e.info->role == RegisterRole::FramePointer)
+      out.push_back(&e);
   return out;
 }
 

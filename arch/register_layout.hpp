@@ -27,6 +27,7 @@ class RegisterLayout {
   const LayoutEntry* find(unsigned regnum) const;
   const LayoutEntry* find_by_name(std::string_view name) const;
   const LayoutEntry& with_role(RegisterRole role) const;
+  const LayoutEntry* find_role(RegisterRole role) const;  // nullptr: this architecture has none
   std::size_t g_packet_bytes() const { return g_packet_bytes_; }
   // pc, sp and fp: sent with every stop so gdb needs no 'g' to show a frame.
   std::vector<const LayoutEntry*> expedited() const;

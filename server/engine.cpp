@@ -153,7 +153,18 @@ bool Engine::write_register(pid_t tid, unsigned regnum, std::span<const std::uin
   Thread* t = find(tid);
   const arch::LayoutEntry* e = layout_ ? layout_->find(regnum) : nullptr;
   if (!t || !e || !t->state.stopped() || value.size() != e->info->bytes()) return false;
-  return t->registers->write(*e->info, value);
+  if (e->info->role != arch::RegisterRole::ProgramCounter) return t->registers->write(*e->info, value);
+  auto before = t->registers->read_u64(*e->info);
+  if (!t->registers->write(*e->info, value)) return false;
+  if (t->registers->read_u64(*e->info) != before) forbid_syscall_restart(*t);
+  return true;
+}
+
+// The pc was moved: an interrupted syscall must not be restarted by the
+// kernel moving it back (powerpc restarts when trap says "syscall").
+void Engine::forbid_syscall_restart(Thread& t) {
+  if (const arch::LayoutEntry* restart = layout_->find_role(arch::RegisterRole::SyscallRestart))
+    t.registers->write_u64(*restart->info, ~std::uint64_t{0});
 }
 
 std::optional<std::uint64_t> Engine::pc(pid_t tid) {
@@ -496,7 +507,10 @@ bool Engine::rewind_to_removed_breakpoint(Thread& t, const TrapInfo& trap) {
   std::vector<std::uint8_t> now(instruction.size());
   if (ops_->read_memory(t.pid, address, now) != static_cast<long>(now.size())) return false;
   if (std::equal(now.begin(), now.end(), instruction.begin())) return false;  // the program's own trap
-  if (address != *pc) t.registers->write_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info, address);
+  if (address != *pc) {
+    t.registers->write_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info, address);
+    forbid_syscall_restart(t);
+  }
   return true;
 }
 
@@ -509,8 +523,10 @@ EngineStop Engine::decode_trap(Thread& t, const TrapInfo& trap) {
   if (!process(t).breakpoints.contains(address)) return stop;
   // gdb's swbreak contract: the stub reports the pc at the breakpoint itself.
   if (!rewind_pc_at_breakpoints_) return stop;
-  if (address != *pc)
+  if (address != *pc) {
     t.registers->write_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info, address);
+    forbid_syscall_restart(t);
+  }
   stop.software_breakpoint = true;
   return stop;
 }

@@ -226,6 +226,7 @@ class Engine {
   void handle_exit(pid_t tid, int status);
   // A fork child gdb never hears of: our breakpoints out of its memory, and go.
   void let_go(Process& child);
+  void forbid_syscall_restart(Thread& t);
   long syscall_number_register(Thread& t);
   bool pending_still_valid(Thread& t);
   void start(Thread& t, ResumeRequest request);

@@ -43,7 +43,7 @@ std::vector<RegisterInfo> make_table() {
     t.push_back({fpr[i], 64, kFpu, "ieee_double", "", F, slot(i), 0, static_cast<int>(32 + i)});
   t.push_back({"fpscr", 64, kFpu, "int", "float", F, slot(32), 0});
   t.push_back({"orig_r3", 64, kLinux, "int", "", G, slot(34), 0});
-  t.push_back({"trap", 64, kLinux, "int", "", G, slot(40), 0});
+  t.push_back({"trap", 64, kLinux, "int", "", G, slot(40), 0, -1, R::SyscallRestart});
   return t;
 }
 
