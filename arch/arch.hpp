@@ -21,8 +21,11 @@ class HardwareDebug;
 // in at a syscall-stop (x86 orig_rax, powerpc r0). SyscallRestart: what the
 // kernel reads to decide whether to restart an interrupted syscall by moving
 // the pc back (powerpc trap); whenever the pc is moved it must say "no" (-1).
-// Neither is expedited.
-enum class RegisterRole { None, ProgramCounter, StackPointer, FramePointer, SyscallNumber, SyscallRestart };
+// SyscallResult: where a syscall's result is at its exit stop (x86 rax,
+// powerpc r3). None of these three is expedited.
+enum class RegisterRole {
+  None, ProgramCounter, StackPointer, FramePointer, SyscallNumber, SyscallRestart, SyscallResult
+};
 
 // How a register's bytes sit in its regset when they are not a plain copy.
 enum class FieldEncoding {
@@ -65,6 +68,14 @@ enum class Endian { Little, Big };
 // Reads one regset image of the stopped thread; nullopt when the kernel refuses it.
 using RegsetReader = std::function<std::optional<std::vector<std::uint8_t>>(unsigned regset)>;
 
+// A stopped thread's registers, by their names in the register table.
+class RegisterAccess {
+ public:
+  virtual ~RegisterAccess() = default;
+  virtual std::optional<std::uint64_t> get(std::string_view name) = 0;
+  virtual void set(std::string_view name, std::uint64_t value) = 0;
+};
+
 class Arch {
  public:
   virtual ~Arch() = default;
@@ -91,6 +102,13 @@ class Arch {
   // Last chance to fix up a regset image before it is written back
   // (x86: mark the XSAVE components we wrote as in use).
   virtual void prepare_regset_for_write(unsigned regset, std::span<std::uint8_t> image) const;
+
+  // gdb wrote `value` into the SyscallResult register at a syscall's exit
+  // stop: make the program see that value as the syscall's result where the
+  // kernel's convention is more than "the register holds it" (powerpc `sc`
+  // reports an error as +errno with CR0.SO set). As on x86, -1 … -4095 is an
+  // error (-errno) and anything else a success.
+  virtual void syscall_result_written(std::int64_t, RegisterAccess&) const {}
 
   // Hardware break/watchpoint slots for one process; nullptr where ustub has
   // none for this architecture (gdb then uses software watchpoints).

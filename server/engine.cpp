@@ -14,6 +14,23 @@ namespace {
 constexpr int kTrapBreakpoint = 1;  // TRAP_BRKPT
 constexpr int kSiKernel = 0x80;     // SI_KERNEL: x86 int3
 
+// One thread's registers by name, for the architecture's own rules.
+class ThreadRegisters final : public arch::RegisterAccess {
+ public:
+  ThreadRegisters(const arch::RegisterLayout& layout, RegisterCache& cache) : layout_(layout), cache_(cache) {}
+  std::optional<std::uint64_t> get(std::string_view name) override {
+    const arch::LayoutEntry* e = layout_.find_by_name(name);
+    return e ? cache_.read_u64(*e->info) : std::nullopt;
+  }
+  void set(std::string_view name, std::uint64_t value) override {
+    if (const arch::LayoutEntry* e = layout_.find_by_name(name)) cache_.write_u64(*e->info, value);
+  }
+
+ private:
+  const arch::RegisterLayout& layout_;
+  RegisterCache& cache_;
+};
+
 // A PTRACE_EVENT_STOP carries the stopping signal when it is a group-stop,
 // SIGTRAP when it is our PTRACE_INTERRUPT or a new thread's first stop.
 bool is_group_stop(int signal) { return signal == SIGSTOP || signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU; }
@@ -153,6 +170,13 @@ bool Engine::write_register(pid_t tid, unsigned regnum, std::span<const std::uin
   Thread* t = find(tid);
   const arch::LayoutEntry* e = layout_ ? layout_->find(regnum) : nullptr;
   if (!t || !e || !t->state.stopped() || value.size() != e->info->bytes()) return false;
+  if (e->info->role == arch::RegisterRole::SyscallResult && t->at_syscall_return) {
+    if (!t->registers->write(*e->info, value)) return false;
+    // The result as the program will see it, in the architecture's convention.
+    ThreadRegisters regs(*layout_, *t->registers);
+    arch_->syscall_result_written(static_cast<std::int64_t>(*t->registers->read_u64(*e->info)), regs);
+    return true;
+  }
   if (e->info->role != arch::RegisterRole::ProgramCounter) return t->registers->write(*e->info, value);
   auto before = t->registers->read_u64(*e->info);
   if (!t->registers->write(*e->info, value)) return false;
@@ -560,6 +584,7 @@ void Engine::handle_wait(const WaitResult& w) {
   int signal = WSTOPSIG(status);
   int event = status >> 16;
   t->registers->invalidate();
+  t->at_syscall_return = false;
   t->in_group_stop = event == PTRACE_EVENT_STOP && is_group_stop(signal);
   t->delivery_signal = 0;  // only a signal found at attach is handed back at detach
 
@@ -670,6 +695,7 @@ void Engine::handle_syscall_stop(Thread& t) {
     t.syscall_at_entry = number;
   else
     t.syscall_at_entry.reset();
+  t.at_syscall_return = !entry;
   ResumeRequest was = t.state.last_resume();
   t.state.on_stop(StopKind::Event);
   if (!catch_syscalls_ || (!caught_syscalls_.empty() && !caught_syscalls_.count(number)))

@@ -188,6 +188,7 @@ class Engine {
     bool first_stop_unseen = false;        // a new thread, before its first stop
     int delivery_signal = 0;               // stopped at this signal's delivery since attach, not resumed
     std::optional<long> syscall_at_entry;  // inside this syscall, stopped at its entry
+    bool at_syscall_return = false;        // stopped at a syscall's exit
   };
 
   struct Process {

@@ -32,7 +32,10 @@ std::vector<RegisterInfo> make_table() {
   std::vector<RegisterInfo> t;
   for (unsigned i = 0; i < 32; ++i)
     t.push_back({gpr[i], 64, kCore, "uint64", "", G, slot(i), 0, static_cast<int>(i),
-                 i == 1 ? R::StackPointer : i == 0 ? R::SyscallNumber : R::None});
+                 i == 1   ? R::StackPointer
+                 : i == 0 ? R::SyscallNumber
+                 : i == 3 ? R::SyscallResult
+                          : R::None});
   t.push_back({"pc", 64, kCore, "code_ptr", "", G, slot(32), 0, -1, R::ProgramCounter});
   t.push_back({"msr", 64, kCore, "uint64", "", G, slot(33), 0, 66});
   t.push_back({"cr", 32, kCore, "uint32", "", G, slot(38), 8, 64});
@@ -57,6 +60,16 @@ std::span<const RegisterInfo> Ppc64Arch::registers() const {
 }
 
 std::span<const RegsetInfo> Ppc64Arch::regsets() const { return kRegsets; }
+
+void Ppc64Arch::syscall_result_written(std::int64_t value, RegisterAccess& regs) const {
+  auto trap = regs.get("trap");
+  auto cr = regs.get("cr");
+  // scv returns -errno in r3 like x86: what gdb wrote is what the program sees.
+  if (!trap || !cr || (*trap & ~std::uint64_t{0xf}) != kTrapSc) return;
+  bool error = value < 0 && value >= -4095;
+  if (error) regs.set("r3", static_cast<std::uint64_t>(-value));
+  regs.set("cr", error ? (*cr | kCr0SummaryOverflow) : (*cr & ~kCr0SummaryOverflow));
+}
 
 std::span<const std::uint8_t> Ppc64Arch::breakpoint_instruction() const {
   // "trap" (0x7fe00008) in the process's byte order.

@@ -18,6 +18,11 @@ class Ppc64Arch final : public Arch {
   // The trap leaves nip at the trap instruction itself.
   std::uint64_t breakpoint_address_from_trap_pc(std::uint64_t pc) const override { return pc; }
   bool optional_feature_present(std::string_view, const RegsetReader&) const override { return false; }
+  void syscall_result_written(std::int64_t value, RegisterAccess& regs) const override;
+
+  // trap at a syscall stop (low bits are flags): which instruction made the call.
+  static constexpr std::uint64_t kTrapSc = 0xc00, kTrapScv = 0x3000;
+  static constexpr std::uint64_t kCr0SummaryOverflow = 0x10000000;  // CR0.SO: `sc` failed
 
   static constexpr unsigned kGeneralRegset = 0;  // NT_PRSTATUS: struct pt_regs
   static constexpr unsigned kFloatRegset = 1;    // NT_PRFPREG: 32 doubles + fpscr

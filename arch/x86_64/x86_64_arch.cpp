@@ -77,7 +77,7 @@ constexpr unsigned G = X86_64Arch::kGeneralRegset, F = X86_64Arch::kFloatRegset;
 // Offsets in struct user_regs_struct (NT_PRSTATUS) are the kernel's ABI.
 std::vector<RegisterInfo> make_table() {
   std::vector<RegisterInfo> t = {
-      {"rax", 64, kCore, "int64", "", G, 80, 0, 0},
+      {"rax", 64, kCore, "int64", "", G, 80, 0, 0, R::SyscallResult},
       {"rbx", 64, kCore, "int64", "", G, 40, 0, 3},
       {"rcx", 64, kCore, "int64", "", G, 88, 0, 2},
       {"rdx", 64, kCore, "int64", "", G, 96, 0, 1},

@@ -70,6 +70,22 @@ SESSIONS = [
         "guest_expect": [],
     },
     {
+        # POWER9's glibc makes calls with scv (r3 = -errno), POWER8's with sc
+        # (r3 = +errno, CR0.SO): either way the program sees what gdb set.
+        "name": "catch syscall: skip a call at its entry, choose what it returns",
+        "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/syscalls",
+        "program": "syscalls",
+        "gdb": ["catch syscall getpid getppid", "continue", "print $r0", "set var $r0 = -1", "continue",
+                "print $r3", "set var $r3 = 4242", "continue", "continue", "set var $r3 = 77",
+                "delete", "continue"],
+        "expect": [r"Catchpoint 1 \(call to syscall getpid\)", r"^\$1 = 20$",
+                   r"Catchpoint 1 \(returned from syscall getpid\)",
+                   r"^\$2 = (38|18446744073709551578)$",  # ENOSYS: +errno (sc) or -errno (scv), unsigned
+                   r"Catchpoint 1 \(call to syscall getppid\)", r"Catchpoint 1 \(returned from syscall getppid\)",
+                   r"\[Inferior 1 \(process \d+\) exited normally\]"],
+        "guest_expect": [r"^getpid returned 4242$", r"^chdir returned -1$", r"^getppid returned 77$"],
+    },
+    {
         "name": "threads",
         "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/threads",
         "program": "threads",
