@@ -7,20 +7,42 @@ namespace {
 
 constexpr std::string_view kCore = "org.gnu.gdb.power.core";
 constexpr std::string_view kFpu = "org.gnu.gdb.power.fpu";
+constexpr std::string_view kAltivec = "org.gnu.gdb.power.altivec";
+constexpr std::string_view kVsx = "org.gnu.gdb.power.vsx";
 constexpr std::string_view kLinux = "org.gnu.gdb.power.linux";
 
-constexpr FeatureInfo kFeatures[] = {{kCore, "", false}, {kFpu, "", false}, {kLinux, "", false}};
+constexpr std::string_view kAltivecTypes = R"(<vector id="v4f" type="ieee_single" count="4"/>
+<vector id="v4i32" type="int32" count="4"/>
+<vector id="v8i16" type="int16" count="8"/>
+<vector id="v16i8" type="int8" count="16"/>
+<union id="vec128">
+<field name="uint128" type="uint128"/><field name="v4_float" type="v4f"/>
+<field name="v4_int32" type="v4i32"/><field name="v8_int16" type="v8i16"/>
+<field name="v16_int8" type="v16i8"/>
+</union>
+)";
+
+// Altivec and VSX are there when the kernel hands out their regsets (a
+// POWER7 or later has both; QEMU's and the kernel's configuration decide).
+constexpr FeatureInfo kFeatures[] = {{kCore, "", false},
+                                     {kFpu, "", false},
+                                     {kLinux, "", false},
+                                     {kAltivec, kAltivecTypes, true},
+                                     {kVsx, "", true}};
 constexpr RegsetInfo kRegsets[] = {
     {"general", 1 /* NT_PRSTATUS */, 0, 48 * 8},
     {"float", 2 /* NT_PRFPREG */, 0, 33 * 8},
+    {"altivec", 0x100 /* NT_PPC_VMX */, 0, 34 * 16},
+    {"vsx", 0x102 /* NT_PPC_VSX */, 0, 32 * 8},
 };
 
 using R = RegisterRole;
-constexpr unsigned G = Ppc64Arch::kGeneralRegset, F = Ppc64Arch::kFloatRegset;
+constexpr unsigned G = Ppc64Arch::kGeneralRegset, F = Ppc64Arch::kFloatRegset, V = Ppc64Arch::kAltivecRegset,
+                   X = Ppc64Arch::kVsxRegset;
 // pt_regs slots (PT_NIP = 32 … PT_TRAP = 40), eight bytes each.
 constexpr unsigned slot(unsigned index) { return index * 8; }
 
-std::vector<RegisterInfo> make_table() {
+std::vector<RegisterInfo> make_table(Endian endian) {
   static const char* gpr[] = {"r0",  "r1",  "r2",  "r3",  "r4",  "r5",  "r6",  "r7",
                               "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
                               "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23",
@@ -29,6 +51,14 @@ std::vector<RegisterInfo> make_table() {
                               "f8",  "f9",  "f10", "f11", "f12", "f13", "f14", "f15",
                               "f16", "f17", "f18", "f19", "f20", "f21", "f22", "f23",
                               "f24", "f25", "f26", "f27", "f28", "f29", "f30", "f31"};
+  static const char* vr[] = {"vr0",  "vr1",  "vr2",  "vr3",  "vr4",  "vr5",  "vr6",  "vr7",
+                             "vr8",  "vr9",  "vr10", "vr11", "vr12", "vr13", "vr14", "vr15",
+                             "vr16", "vr17", "vr18", "vr19", "vr20", "vr21", "vr22", "vr23",
+                             "vr24", "vr25", "vr26", "vr27", "vr28", "vr29", "vr30", "vr31"};
+  static const char* vsh[] = {"vs0h",  "vs1h",  "vs2h",  "vs3h",  "vs4h",  "vs5h",  "vs6h",  "vs7h",
+                              "vs8h",  "vs9h",  "vs10h", "vs11h", "vs12h", "vs13h", "vs14h", "vs15h",
+                              "vs16h", "vs17h", "vs18h", "vs19h", "vs20h", "vs21h", "vs22h", "vs23h",
+                              "vs24h", "vs25h", "vs26h", "vs27h", "vs28h", "vs29h", "vs30h", "vs31h"};
   std::vector<RegisterInfo> t;
   for (unsigned i = 0; i < 32; ++i)
     t.push_back({gpr[i], 64, kCore, "uint64", "", G, slot(i), 0, static_cast<int>(i),
@@ -38,15 +68,25 @@ std::vector<RegisterInfo> make_table() {
                           : R::None});
   t.push_back({"pc", 64, kCore, "code_ptr", "", G, slot(32), 0, -1, R::ProgramCounter});
   t.push_back({"msr", 64, kCore, "uint64", "", G, slot(33), 0, 66});
-  t.push_back({"cr", 32, kCore, "uint32", "", G, slot(38), 8, 64});
+  // 32-bit registers in 64-bit slots: the value is the slot's low half.
+  unsigned low_half = endian == Endian::Little ? 0 : 4;
+  t.push_back({"cr", 32, kCore, "uint32", "", G, slot(38) + low_half, 4, 64});
   t.push_back({"lr", 64, kCore, "code_ptr", "", G, slot(36), 0, 65});
   t.push_back({"ctr", 64, kCore, "uint64", "", G, slot(35), 0, 66});
-  t.push_back({"xer", 32, kCore, "uint32", "", G, slot(37), 8, 76});
+  t.push_back({"xer", 32, kCore, "uint32", "", G, slot(37) + low_half, 4, 76});
   for (unsigned i = 0; i < 32; ++i)
     t.push_back({fpr[i], 64, kFpu, "ieee_double", "", F, slot(i), 0, static_cast<int>(32 + i)});
   t.push_back({"fpscr", 64, kFpu, "int", "float", F, slot(32), 0});
   t.push_back({"orig_r3", 64, kLinux, "int", "", G, slot(34), 0});
   t.push_back({"trap", 64, kLinux, "int", "", G, slot(40), 0, -1, R::SyscallRestart});
+  // NT_PPC_VMX: vr0–vr31, then a quadword holding vscr in its low-order word
+  // (the first four bytes little-endian, the last four big-endian), then vrsave.
+  for (unsigned i = 0; i < 32; ++i)
+    t.push_back({vr[i], 128, kAltivec, "vec128", "", V, 16 * i, 0, static_cast<int>(77 + i)});
+  t.push_back({"vscr", 32, kAltivec, "int", "vector", V, 16 * 32 + (endian == Endian::Little ? 0 : 12), 0});
+  t.push_back({"vrsave", 32, kAltivec, "int", "vector", V, 16 * 33, 0});
+  // NT_PPC_VSX: the doublewords of vs0–vs31 that the FPRs do not hold.
+  for (unsigned i = 0; i < 32; ++i) t.push_back({vsh[i], 64, kVsx, "uint64", "", X, 8 * i, 0});
   return t;
 }
 
@@ -54,9 +94,15 @@ std::vector<RegisterInfo> make_table() {
 
 std::span<const FeatureInfo> Ppc64Arch::features() const { return kFeatures; }
 
-std::span<const RegisterInfo> Ppc64Arch::registers() const {
-  static const std::vector<RegisterInfo> t = make_table();
-  return t;
+Ppc64Arch::Ppc64Arch(Endian endian) : endian_(endian), table_(make_table(endian)) {}
+
+std::span<const RegisterInfo> Ppc64Arch::registers() const { return table_; }
+
+bool Ppc64Arch::optional_feature_present(std::string_view feature, const RegsetReader& read) const {
+  if (feature == kAltivec) return read(kAltivecRegset).has_value();
+  // gdb builds vs0–vs63 from the FPRs, vs0h–vs31h and the vector registers.
+  if (feature == kVsx) return read(kAltivecRegset).has_value() && read(kVsxRegset).has_value();
+  return false;
 }
 
 std::span<const RegsetInfo> Ppc64Arch::regsets() const { return kRegsets; }

@@ -1,13 +1,16 @@
 #pragma once
+#include <vector>
+
 #include "arch/arch.hpp"
 
 namespace arch {
 
-// Only the core, FPU and Linux registers for now; the ppc64 issue adds
-// Altivec/VSX, the syscall-entry rules and the single-step quirks.
+// powerpc64 Linux: core, FPU and Linux registers always; Altivec and VSX
+// where the kernel has their regsets. Registers move a regset at a time
+// (PTRACE_GETREGSET), never one PEEKUSER per register.
 class Ppc64Arch final : public Arch {
  public:
-  explicit Ppc64Arch(Endian endian) : endian_(endian) {}
+  explicit Ppc64Arch(Endian endian);
   std::string_view name() const override { return "ppc64"; }
   std::string_view gdb_architecture() const override { return "powerpc:common64"; }
   Endian endian() const override { return endian_; }
@@ -17,7 +20,7 @@ class Ppc64Arch final : public Arch {
   std::span<const std::uint8_t> breakpoint_instruction() const override;
   // The trap leaves nip at the trap instruction itself.
   std::uint64_t breakpoint_address_from_trap_pc(std::uint64_t pc) const override { return pc; }
-  bool optional_feature_present(std::string_view, const RegsetReader&) const override { return false; }
+  bool optional_feature_present(std::string_view feature, const RegsetReader& read) const override;
   void syscall_result_written(std::int64_t value, RegisterAccess& regs) const override;
 
   // trap at a syscall stop (low bits are flags): which instruction made the call.
@@ -26,9 +29,12 @@ class Ppc64Arch final : public Arch {
 
   static constexpr unsigned kGeneralRegset = 0;  // NT_PRSTATUS: struct pt_regs
   static constexpr unsigned kFloatRegset = 1;    // NT_PRFPREG: 32 doubles + fpscr
+  static constexpr unsigned kAltivecRegset = 2;  // NT_PPC_VMX: vr0–vr31, vscr, vrsave
+  static constexpr unsigned kVsxRegset = 3;      // NT_PPC_VSX: vs0h–vs31h
 
  private:
   Endian endian_;
+  std::vector<RegisterInfo> table_;
 };
 
 }  // namespace arch

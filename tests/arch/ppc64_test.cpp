@@ -118,3 +118,56 @@ TEST_CASE("ppc64: at an `scv` exit, and outside syscall stops, r3 is only r3") {
   q.engine.resume({{kPid, {}}});
   CHECK(q.get(kCcrOffset) == kSummaryOverflow);
 }
+
+TEST_CASE("ppc64: Altivec and VSX are described only when the kernel has their regsets") {
+  Ppc64Process plain;  // no NT_PPC_VMX, no NT_PPC_VSX
+  CHECK(plain.engine.layout().target_xml().find("org.gnu.gdb.power.altivec") == std::string::npos);
+  CHECK(plain.engine.layout().find_by_name("vs0h") == nullptr);
+
+  ScriptedOps ops;
+  ops.general[kPid].assign(48 * 8, 0);
+  ops.other_regsets[{kPid, 0x100}].assign(34 * 16, 0);
+  ops.other_regsets[{kPid, 0x102}].assign(32 * 8, 0);
+  Engine engine{arch::arch_by_name("ppc64"), ops};
+  engine.adopt(kPid, {kPid}, true, {EngineStop::Kind::Signal, kPid, SIGTRAP});
+  const std::string& xml = engine.layout().target_xml();
+  CHECK(xml.find("<feature name=\"org.gnu.gdb.power.altivec\">") != std::string::npos);
+  CHECK(xml.find("<feature name=\"org.gnu.gdb.power.vsx\">") != std::string::npos);
+  CHECK(xml.find("<union id=\"vec128\">") != std::string::npos);
+  // gdb's own numbering: r0–r31, pc, msr, cr, lr, ctr, xer, f0–f31, fpscr, orig_r3, trap, vr0…
+  CHECK(engine.layout().find_by_name("vr0")->regnum == 73);
+  CHECK(engine.layout().find_by_name("vscr")->regnum == 105);
+  CHECK(engine.layout().find_by_name("vs0h")->regnum == 107);
+}
+
+TEST_CASE("ppc64: vector registers come from NT_PPC_VMX and NT_PPC_VSX images, little-endian vscr first") {
+  ScriptedOps ops;
+  ops.general[kPid].assign(48 * 8, 0);
+  auto& vmx = ops.other_regsets[{kPid, 0x100}];
+  vmx.assign(34 * 16, 0);
+  for (unsigned i = 0; i < 16; ++i) vmx[16 * 5 + i] = static_cast<std::uint8_t>(0xa0 + i);  // vr5
+  vmx[16 * 32] = 0x01;                                                                       // vscr = 0x10001
+  vmx[16 * 32 + 2] = 0x01;
+  vmx[16 * 33] = 0x7f;  // vrsave
+  auto& vsx = ops.other_regsets[{kPid, 0x102}];
+  vsx.assign(32 * 8, 0);
+  vsx[8 * 3] = 0x33;  // vs3h
+  Engine engine{arch::arch_by_name("ppc64"), ops};
+  engine.adopt(kPid, {kPid}, true, {EngineStop::Kind::Signal, kPid, SIGTRAP});
+  auto reg = [&](std::string_view name) {
+    std::vector<std::uint8_t> value;
+    REQUIRE(engine.read_register(kPid, engine.layout().find_by_name(name)->regnum, value));
+    return value;
+  };
+  std::vector<std::uint8_t> vr5(16);
+  for (unsigned i = 0; i < 16; ++i) vr5[i] = static_cast<std::uint8_t>(0xa0 + i);
+  CHECK(reg("vr5") == vr5);
+  CHECK(reg("vscr") == std::vector<std::uint8_t>{0x01, 0x00, 0x01, 0x00});
+  CHECK(reg("vrsave") == std::vector<std::uint8_t>{0x7f, 0, 0, 0});
+  CHECK(reg("vs3h") == std::vector<std::uint8_t>{0x33, 0, 0, 0, 0, 0, 0, 0});
+
+  std::vector<std::uint8_t> written(8, 0x5a);
+  REQUIRE(engine.write_register(kPid, engine.layout().find_by_name("vs31h")->regnum, written));
+  engine.resume({{kPid, {}}});
+  CHECK(std::vector<std::uint8_t>(vsx.begin() + 8 * 31, vsx.end()) == written);
+}

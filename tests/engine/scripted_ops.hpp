@@ -25,6 +25,7 @@ class ScriptedOps : public PtraceOps {
  public:
   std::vector<std::string> log;
   std::map<pid_t, std::vector<std::uint8_t>> general;  // NT_PRSTATUS images
+  std::map<std::pair<pid_t, unsigned>, std::vector<std::uint8_t>> other_regsets;  // by thread and NT_*
   std::map<std::uint64_t, std::uint8_t> memory;
   std::map<pid_t, TrapInfo> traps;
   std::deque<WaitResult> pending;
@@ -75,6 +76,10 @@ class ScriptedOps : public PtraceOps {
       image = general[tid];
       return 0;
     }
+    if (auto it = other_regsets.find({tid, note}); it != other_regsets.end()) {
+      image = it->second;
+      return 0;
+    }
     if (note == 2) {  // NT_PRFPREG: plain FXSAVE, no XSAVE here
       image.assign(512, 0);
       return 0;
@@ -83,6 +88,7 @@ class ScriptedOps : public PtraceOps {
   }
   int set_regset(pid_t tid, unsigned note, std::span<const std::uint8_t> image) override {
     if (note == kNtPrstatus) general[tid].assign(image.begin(), image.end());
+    else if (other_regsets.count({tid, note})) other_regsets[{tid, note}].assign(image.begin(), image.end());
     log.push_back("setregs " + std::to_string(tid));
     return 0;
   }

@@ -70,6 +70,23 @@ SESSIONS = [
         "guest_expect": [],
     },
     {
+        "name": "vector registers: Altivec and VSX, read and written",
+        "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/stepping",
+        "program": "stepping",
+        "gdb": ["break add", "continue", "info all-registers",
+                "set var $vr5.v4_int32[1] = 77", "print $vr5.v4_int32",
+                "set var $vs3h = 0x1122334455667788", "print/x $vs3h",
+                "set var $vs40.v4_int32[2] = 99", "print $vr8.v4_int32[2]",
+                "set var $vrsave = 5", "stepi", "print $vr5.v4_int32[1]", "print/x $vs3h", "print $vrsave",
+                "kill"],
+        "expect": [r"^vr31 +\{uint128 = 0x[0-9a-f]+", r"^vscr +0x[0-9a-f]+", r"^vrsave +0x[0-9a-f]+",
+                   r"^vs0 +\{float128 = ", r"^vs63 +\{",
+                   r"^\$1 = \{-?\d+, 77, -?\d+, -?\d+\}$", r"^\$2 = 0x1122334455667788$", r"^\$3 = 99$",
+                   # after a step the kernel still has what was written
+                   r"^\$4 = 77$", r"^\$5 = 0x1122334455667788$", r"^\$6 = 5$"],
+        "guest_expect": [],
+    },
+    {
         # POWER9's glibc makes calls with scv (r3 = -errno), POWER8's with sc
         # (r3 = +errno, CR0.SO): either way the program sees what gdb set.
         "name": "catch syscall: skip a call at its entry, choose what it returns",
