@@ -103,6 +103,13 @@ class Arch {
   // (x86: mark the XSAVE components we wrote as in use).
   virtual void prepare_regset_for_write(unsigned regset, std::span<std::uint8_t> image) const;
 
+  // A single-step of this instruction (the bytes at the pc) would not stop
+  // right after it: powerpc's sc/scv stop one instruction late. Such a step
+  // is made by running to the syscall's exit stop instead.
+  virtual bool single_step_overshoots(std::span<const std::uint8_t>) const { return false; }
+  // Whether single_step_overshoots can ever say yes (it costs a memory read per step).
+  virtual bool has_overshooting_steps() const { return false; }
+
   // gdb wrote `value` into the SyscallResult register at a syscall's exit
   // stop: make the program see that value as the syscall's result where the
   // kernel's convention is more than "the register holds it" (powerpc `sc`

@@ -350,18 +350,20 @@ bool Engine::read_watch_saw_a_write(Process& p, const arch::HardwareHit& hit) {
 void Engine::start(Thread& t, ResumeRequest request) {
   // A failed write-back means the thread died under us; its exit status will tell.
   t.delivery_signal = 0;  // delivered now (or dropped) as gdb asks
+  bool listen = t.in_group_stop && !request.step && !request.host_signal;
+  bool through_syscall = request.step && !listen && step_overshoots(t);
+  t.stepping_through_syscall = through_syscall;
   t.registers->flush();
   t.registers->invalidate();
-  bool listen = t.in_group_stop && !request.step && !request.host_signal;
   bool to_syscall = catch_syscalls_ && !request.step && !listen;
   // Resumed any other way, a thread at a syscall's entry never stops at its exit.
-  if (!to_syscall) t.syscall_at_entry.reset();
+  if (!to_syscall && !through_syscall) t.syscall_at_entry.reset();
   if (log_)
-    log_(std::string(listen ? "listen" : request.step ? "step" : to_syscall ? "syscall" : "cont") + " tid " +
+    log_(std::string(listen ? "listen" : through_syscall ? "step (through a syscall)" : request.step ? "step" : to_syscall ? "syscall" : "cont") + " tid " +
          std::to_string(t.tid) + " signal " + std::to_string(request.host_signal));
   if (listen)
     ops_->listen(t.tid);
-  else if (to_syscall)
+  else if (to_syscall || through_syscall)
     ops_->resume_to_syscall(t.tid, request.host_signal);
   else
     ops_->resume(t.tid, request.step, request.host_signal);
@@ -585,6 +587,7 @@ void Engine::handle_wait(const WaitResult& w) {
   int event = status >> 16;
   t->registers->invalidate();
   t->at_syscall_return = false;
+  bool stepping_through_syscall = std::exchange(t->stepping_through_syscall, false);
   t->in_group_stop = event == PTRACE_EVENT_STOP && is_group_stop(signal);
   t->delivery_signal = 0;  // only a signal found at attach is handed back at detach
 
@@ -622,7 +625,7 @@ void Engine::handle_wait(const WaitResult& w) {
       return;
     }
   }
-  if (event == 0 && signal == (SIGTRAP | 0x80)) return handle_syscall_stop(*t);
+  if (event == 0 && signal == (SIGTRAP | 0x80)) return handle_syscall_stop(*t, stepping_through_syscall);
   if (event == PTRACE_EVENT_STOP || event == PTRACE_EVENT_CLONE) {
     auto kind = event == PTRACE_EVENT_STOP ? StopKind::InterruptStop : StopKind::Passing;
     if (t->state.on_stop(kind) == StopDecision::ResumeAgain) {
@@ -687,7 +690,18 @@ long Engine::syscall_number_register(Thread& t) {
 // A syscall-stop (PTRACE_O_TRACESYSGOOD). The kernel says whether it is an
 // entry or an exit; the number is read at the entry and kept for the exit, as
 // gdb may have changed the register meanwhile (-1: skip the call).
-void Engine::handle_syscall_stop(Thread& t) {
+// A single-step that would overshoot (powerpc sc/scv) is made as a run to the
+// syscall's exit stop, which is right after the instruction.
+bool Engine::step_overshoots(Thread& t) {
+  if (t.stepping_through_syscall) return true;  // on from the syscall's entry stop
+  if (!arch_->has_overshooting_steps()) return false;
+  auto pc = this->pc(t.tid);
+  std::vector<std::uint8_t> instruction(arch_->breakpoint_instruction().size());
+  return pc && ops_->read_memory(t.pid, *pc, instruction) == static_cast<long>(instruction.size()) &&
+         arch_->single_step_overshoots(instruction);
+}
+
+void Engine::handle_syscall_stop(Thread& t, bool stepping_through) {
   bool entry = !t.syscall_at_entry;
   ops_->syscall_stop_is_entry(t.tid, entry);
   long number = entry || !t.syscall_at_entry ? syscall_number_register(t) : *t.syscall_at_entry;
@@ -698,8 +712,12 @@ void Engine::handle_syscall_stop(Thread& t) {
   t.at_syscall_return = !entry;
   ResumeRequest was = t.state.last_resume();
   t.state.on_stop(StopKind::Event);
-  if (!catch_syscalls_ || (!caught_syscalls_.empty() && !caught_syscalls_.count(number)))
-    return resume_quietly(t, was, 0);
+  bool caught = catch_syscalls_ && (caught_syscalls_.empty() || caught_syscalls_.count(number));
+  // A step through a syscall instruction goes on from the entry (gdb's next
+  // step does too, if the entry is caught) and ends at the exit.
+  if (stepping_through && entry) t.stepping_through_syscall = true;
+  if (stepping_through && !entry && !caught) return event_to_report(t, {EngineStop::Kind::Signal, t.tid, SIGTRAP});
+  if (!caught) return resume_quietly(t, was, 0);
   EngineStop stop{entry ? EngineStop::Kind::SyscallEntry : EngineStop::Kind::SyscallReturn, t.tid, SIGTRAP};
   stop.syscall_number = number;
   event_to_report(t, stop);

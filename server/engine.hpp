@@ -189,6 +189,9 @@ class Engine {
     int delivery_signal = 0;               // stopped at this signal's delivery since attach, not resumed
     std::optional<long> syscall_at_entry;  // inside this syscall, stopped at its entry
     bool at_syscall_return = false;        // stopped at a syscall's exit
+    // A single-step over a syscall instruction, made as a run to the
+    // syscall's exit stop (see Arch::single_step_overshoots).
+    bool stepping_through_syscall = false;
   };
 
   struct Process {
@@ -222,7 +225,8 @@ class Engine {
   void forget_all_threads_but(pid_t tid);
   // A thread or process that is gone has something to tell (its exit).
   void gone_thread_event(const EngineStop& stop);
-  void handle_syscall_stop(Thread& t);
+  void handle_syscall_stop(Thread& t, bool stepping_through);
+  bool step_overshoots(Thread& t);
   void handle_fork(Thread& t, int event);
   void handle_exit(pid_t tid, int status);
   // A fork child gdb never hears of: our breakpoints out of its memory, and go.

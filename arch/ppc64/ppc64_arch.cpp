@@ -1,5 +1,7 @@
 #include "arch/ppc64/ppc64_arch.hpp"
 
+#include "arch/ppc64/instructions.hpp"
+
 #include <vector>
 
 namespace arch {
@@ -106,6 +108,10 @@ bool Ppc64Arch::optional_feature_present(std::string_view feature, const RegsetR
 }
 
 std::span<const RegsetInfo> Ppc64Arch::regsets() const { return kRegsets; }
+
+bool Ppc64Arch::single_step_overshoots(std::span<const std::uint8_t> instruction) const {
+  return ppc64::is_syscall_instruction(instruction, endian_);
+}
 
 void Ppc64Arch::syscall_result_written(std::int64_t value, RegisterAccess& regs) const {
   auto trap = regs.get("trap");

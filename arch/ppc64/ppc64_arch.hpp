@@ -22,6 +22,8 @@ class Ppc64Arch final : public Arch {
   std::uint64_t breakpoint_address_from_trap_pc(std::uint64_t pc) const override { return pc; }
   bool optional_feature_present(std::string_view feature, const RegsetReader& read) const override;
   void syscall_result_written(std::int64_t value, RegisterAccess& regs) const override;
+  bool single_step_overshoots(std::span<const std::uint8_t> instruction) const override;
+  bool has_overshooting_steps() const override { return true; }
 
   // trap at a syscall stop (low bits are flags): which instruction made the call.
   static constexpr std::uint64_t kTrapSc = 0xc00, kTrapScv = 0x3000;

@@ -171,3 +171,72 @@ TEST_CASE("ppc64: vector registers come from NT_PPC_VMX and NT_PPC_VSX images, l
   engine.resume({{kPid, {}}});
   CHECK(std::vector<std::uint8_t>(vsx.begin() + 8 * 31, vsx.end()) == written);
 }
+
+namespace {
+
+void put_word(ScriptedOps& ops, std::uint64_t address, std::uint32_t word) {
+  for (unsigned i = 0; i < 4; ++i) ops.memory[address + i] = static_cast<std::uint8_t>(word >> (8 * i));
+}
+
+int syscall_stop_status() { return ((SIGTRAP | 0x80) << 8) | 0x7f; }
+
+}  // namespace
+
+TEST_CASE("ppc64: sc and scv are syscall instructions (Capstone, and the scv form it cannot decode)") {
+  auto is_syscall = [](std::uint32_t word) {
+    std::uint8_t le[4] = {static_cast<std::uint8_t>(word), static_cast<std::uint8_t>(word >> 8),
+                          static_cast<std::uint8_t>(word >> 16), static_cast<std::uint8_t>(word >> 24)};
+    return arch::arch_by_name("ppc64").single_step_overshoots(le);
+  };
+  CHECK(is_syscall(0x44000002));        // sc
+  CHECK(is_syscall(0x44000001));        // scv 0
+  CHECK_FALSE(is_syscall(0x7d2018a8));  // ldarx r9,0,r3
+  CHECK_FALSE(is_syscall(0x38600000));  // li r3,0
+  CHECK_FALSE(is_syscall(0x7fe00008));  // trap
+}
+
+TEST_CASE("ppc64: a single-step over sc runs to the syscall's exit stop and is told as the step's end") {
+  Ppc64Process p;
+  std::vector<EngineStop> stops;
+  p.engine.set_stop_handler([&](const EngineStop& s) { stops.push_back(s); });
+  put_word(p.ops, 0x10000b44, 0x44000002);  // sc at the pc
+  p.ops.log.clear();
+  p.engine.resume({{kPid, {true, 0}}});
+  CHECK(p.ops.log.back() == "syscall 300 sig 0");  // PTRACE_SYSCALL, not PTRACE_SINGLESTEP
+  p.ops.syscall_entry[kPid] = true;
+  p.set(kNipOffset, 0x10000b48);
+  p.engine.handle_wait({kPid, syscall_stop_status()});
+  CHECK(stops.empty());
+  CHECK(p.ops.log.back() == "syscall 300 sig 0");  // on through the call
+  p.ops.syscall_entry[kPid] = false;
+  p.engine.handle_wait({kPid, syscall_stop_status()});
+  REQUIRE(stops.size() == 1);
+  CHECK(stops[0].kind == EngineStop::Kind::Signal);
+  CHECK(stops[0].host_signal == SIGTRAP);
+  CHECK(*p.engine.pc(kPid) == 0x10000b48);  // right after the sc
+
+  p.ops.log.clear();
+  put_word(p.ops, 0x10000b48, 0x38600000);  // li r3,0: an ordinary step
+  p.engine.resume({{kPid, {true, 0}}});
+  CHECK(p.ops.log.back() == "step 300 sig 0");
+}
+
+TEST_CASE("ppc64: a step over a caught syscall stops at its entry and return, as catch syscall asks") {
+  Ppc64Process p;
+  std::vector<EngineStop> stops;
+  p.engine.set_stop_handler([&](const EngineStop& s) { stops.push_back(s); });
+  p.engine.set_catch_syscalls(true);
+  put_word(p.ops, 0x10000b44, 0x44000001);  // scv 0
+  p.engine.resume({{kPid, {true, 0}}});
+  p.ops.syscall_entry[kPid] = true;
+  p.engine.handle_wait({kPid, syscall_stop_status()});
+  REQUIRE(stops.size() == 1);
+  CHECK(stops[0].kind == EngineStop::Kind::SyscallEntry);
+  p.ops.log.clear();
+  p.engine.resume({{kPid, {true, 0}}});  // gdb steps on from the entry
+  CHECK(p.ops.log.back() == "syscall 300 sig 0");
+  p.ops.syscall_entry[kPid] = false;
+  p.engine.handle_wait({kPid, syscall_stop_status()});
+  REQUIRE(stops.size() == 2);
+  CHECK(stops[1].kind == EngineStop::Kind::SyscallReturn);
+}

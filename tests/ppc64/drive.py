@@ -103,6 +103,27 @@ SESSIONS = [
         "guest_expect": [r"^getpid returned 4242$", r"^chdir returned -1$", r"^getppid returned 77$"],
     },
     {
+        # A plain single-step over sc stops an instruction late on these kernels.
+        "name": "stepi over sc stops right after it",
+        "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/syscall_insn",
+        "program": "syscall_insn",
+        "gdb": ["break *at_sc", "continue", "x/i $pc", "stepi", "print (long)$pc - (long)&at_sc", "stepi",
+                "print (long)$pc - (long)&at_sc", "print $r3 > 0", "continue"],
+        "expect": [r"=> 0x[0-9a-f]+ <getpid_by_sc\+\d+>:\s+sc$", r"^\$1 = 4$", r"^\$2 = 8$", r"^\$3 = 1$",
+                   r"\[Inferior 1 \(process \d+\) exited normally\]"],
+        "guest_expect": [r"^getpid by sc \d+$"],
+    },
+    {
+        "name": "stepi over scv stops right after it",
+        "cpus": ["power9"],  # POWER8 has no scv
+        "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/syscall_insn scv",
+        "program": "syscall_insn",
+        "gdb": ["break *at_scv", "continue", "stepi", "print (long)$pc - (long)&at_scv", "print $r3 > 0",
+                "continue"],
+        "expect": [r"^\$1 = 4$", r"^\$2 = 1$", r"\[Inferior 1 \(process \d+\) exited normally\]"],
+        "guest_expect": [r"^getpid by scv \d+$"],
+    },
+    {
         "name": "threads",
         "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/threads",
         "program": "threads",
@@ -190,7 +211,8 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("-k", dest="only", help="only sessions whose name matches this regular expression")
     args = parser.parse_args()
-    sessions = [s for s in SESSIONS if not args.only or re.search(args.only, s["name"])]
+    sessions = [s for s in SESSIONS if (not args.only or re.search(args.only, s["name"]))
+                and args.cpu in s.get("cpus", [args.cpu])]
     initrd = os.path.join(args.work, "initrd.gz")
     build_initrd(args.root, sessions, initrd)
     port = free_port()
