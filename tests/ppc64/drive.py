@@ -124,6 +124,20 @@ SESSIONS = [
         "guest_expect": [r"^getpid by scv \d+$"],
     },
     {
+        # gdb steps over the ldarx…stdcx. loop as one (ppc_deal_with_atomic_sequence);
+        # the stub must give it the memory and stops it needs, and no step may spin.
+        "name": "stepping over an atomic sequence, auxv and the 64 KiB page",
+        "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/atomics",
+        "program": "atomics",
+        "gdb": ["info auxv", "break bump", "continue",
+                "python exec(\"while gdb.selected_frame().name() == 'bump': gdb.execute('stepi', to_string=True)\")",
+                "print counter", "delete", "next", "print counter", "continue"],
+        "expect": [r"^6 +AT_PAGESZ +System page size +65536$", r"^9 +AT_ENTRY +Entry point of program +0x[0-9a-f]+",
+                   r"Breakpoint 1, bump \(\)", r"^\$1 = 5$", r"^\$2 = 10$",
+                   r"\[Inferior 1 \(process \d+\) exited normally\]"],
+        "guest_expect": [r"^counter 10$"],
+    },
+    {
         "name": "threads",
         "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/threads",
         "program": "threads",
