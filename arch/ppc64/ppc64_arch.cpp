@@ -1,8 +1,10 @@
 #include "arch/ppc64/ppc64_arch.hpp"
 
-#include "arch/ppc64/instructions.hpp"
-
+#include <map>
+#include <string>
 #include <vector>
+
+#include "arch/ppc64/instructions.hpp"
 
 namespace arch {
 namespace {
@@ -44,23 +46,21 @@ constexpr unsigned G = Ppc64Arch::kGeneralRegset, F = Ppc64Arch::kFloatRegset, V
 // pt_regs slots (PT_NIP = 32 … PT_TRAP = 40), eight bytes each.
 constexpr unsigned slot(unsigned index) { return index * 8; }
 
+// "r0" … "r31" (or "vs0h" … with a suffix), kept for the program's life: the
+// table holds views of them.
+const std::vector<std::string>& numbered(std::string_view prefix, std::string_view suffix = "") {
+  static std::map<std::string, std::vector<std::string>> made;
+  auto& names = made[std::string(prefix) + "/" + std::string(suffix)];
+  if (names.empty())
+    for (unsigned i = 0; i < 32; ++i) names.push_back(std::string(prefix) + std::to_string(i) + std::string(suffix));
+  return names;
+}
+
 std::vector<RegisterInfo> make_table(Endian endian) {
-  static const char* gpr[] = {"r0",  "r1",  "r2",  "r3",  "r4",  "r5",  "r6",  "r7",
-                              "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
-                              "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23",
-                              "r24", "r25", "r26", "r27", "r28", "r29", "r30", "r31"};
-  static const char* fpr[] = {"f0",  "f1",  "f2",  "f3",  "f4",  "f5",  "f6",  "f7",
-                              "f8",  "f9",  "f10", "f11", "f12", "f13", "f14", "f15",
-                              "f16", "f17", "f18", "f19", "f20", "f21", "f22", "f23",
-                              "f24", "f25", "f26", "f27", "f28", "f29", "f30", "f31"};
-  static const char* vr[] = {"vr0",  "vr1",  "vr2",  "vr3",  "vr4",  "vr5",  "vr6",  "vr7",
-                             "vr8",  "vr9",  "vr10", "vr11", "vr12", "vr13", "vr14", "vr15",
-                             "vr16", "vr17", "vr18", "vr19", "vr20", "vr21", "vr22", "vr23",
-                             "vr24", "vr25", "vr26", "vr27", "vr28", "vr29", "vr30", "vr31"};
-  static const char* vsh[] = {"vs0h",  "vs1h",  "vs2h",  "vs3h",  "vs4h",  "vs5h",  "vs6h",  "vs7h",
-                              "vs8h",  "vs9h",  "vs10h", "vs11h", "vs12h", "vs13h", "vs14h", "vs15h",
-                              "vs16h", "vs17h", "vs18h", "vs19h", "vs20h", "vs21h", "vs22h", "vs23h",
-                              "vs24h", "vs25h", "vs26h", "vs27h", "vs28h", "vs29h", "vs30h", "vs31h"};
+  const auto& gpr = numbered("r");
+  const auto& fpr = numbered("f");
+  const auto& vr = numbered("vr");
+  const auto& vsh = numbered("vs", "h");
   std::vector<RegisterInfo> t;
   for (unsigned i = 0; i < 32; ++i)
     t.push_back({gpr[i], 64, kCore, "uint64", "", G, slot(i), 0, static_cast<int>(i),
