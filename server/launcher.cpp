@@ -247,6 +247,10 @@ Launched launch_program(const LaunchOptions& options) {
       if (::read(pipe_fds[0], &failure, sizeof failure) == sizeof failure)
         why = failure.step == ChildFailure::Step::Chdir
                   ? "cannot change to directory " + options.working_directory + ": " + std::strerror(failure.error)
+              : plan.path != path
+                  // The shell or the wrapper was what could not start, not the program.
+                  ? "cannot start " + plan.path + ": " + std::strerror(failure.error) +
+                        (options.startup_with_shell ? " (--no-startup-with-shell starts the program directly)" : "")
                   : std::strerror(failure.error);
       ::close(pipe_fds[0]);
       return {0, "cannot run " + program + ": " + why};

@@ -315,6 +315,11 @@ def bad_program_and_bad_command_lines(env):
     u = Ustub(env, ":0", "./not-executable")
     check(u.wait_exit() == 1, "a non-executable program exits 1")
     check(u.output == "ustub: cannot run ./not-executable: Permission denied", f"got: {u.output!r}")
+    # The shell that starts programs is missing: it is named, not the program.
+    u = Ustub(env, ":0", "./basic", environ={**os.environ, "SHELL": "/nonexistent/sh"})
+    check(u.wait_exit() == 1, "a missing shell exits 1")
+    expect(u.output, r"^ustub: cannot run \./basic: cannot start /nonexistent/sh: No such file or directory "
+                     r"\(--no-startup-with-shell starts the program directly\)$")
     for args, message in [([], r"missing COMM"), ([":2345"], r"missing PROG"),
                           ([":99999", "./basic"], r"bad port"), (["--frob", ":1", "x"], r"unknown option --frob")]:
         u = Ustub(env, *args)
