@@ -275,14 +275,31 @@ int Engine::remove_breakpoint(pid_t pid, std::uint64_t address) {
 
 int Engine::write_debug_registers(Thread& t) {
   t.needs_debug_registers = false;
-  for (auto [offset, value] : process(t).hw->thread_words())
-    if (int rc = ops_->poke_user(t.tid, offset, value)) return rc;
-  return 0;
+  return process(t).hw->write_to_thread(t.tid, debug_port_);
+}
+
+// The process's hardware debug, once what the hardware has is known.
+arch::HardwareDebug* Engine::hardware(Process& p) {
+  if (!p.hw) return nullptr;
+  if (!p.hw_probed)
+    for (auto& [tid, t] : threads_)
+      if (t.pid == p.pid && t.state.stopped()) {
+        p.hw->probe(tid, debug_port_);
+        p.hw_probed = true;
+        break;
+      }
+  return p.hw.get();
+}
+
+bool Engine::has_hardware_debug(pid_t pid) {
+  Process* p = find_process(pid);
+  arch::HardwareDebug* hw = p ? hardware(*p) : nullptr;
+  return hw && hw->available();
 }
 
 int Engine::insert_hardware(pid_t pid, arch::WatchKind kind, std::uint64_t address, std::uint64_t length) {
   Process* p = find_process(pid);
-  if (!p || !p->hw) return ENOSYS;
+  if (!p || !hardware(*p)) return ENOSYS;
   if (int rc = p->hw->insert(kind, address, length)) return rc;
   for (auto& [tid, t] : threads_) {
     if (t.pid != pid) continue;
@@ -325,11 +342,7 @@ int Engine::remove_hardware(pid_t pid, arch::WatchKind kind, std::uint64_t addre
 std::optional<arch::HardwareHit> Engine::hardware_hit(Thread& t) {
   const auto& hw = process(t).hw;
   if (!hw || hw->empty()) return std::nullopt;
-  std::uint64_t status = 0;
-  if (ops_->peek_user(t.tid, hw->status_offset(), status) != 0) return std::nullopt;
-  auto hit = hw->decode_status(status);
-  if (hit) ops_->poke_user(t.tid, hw->status_offset(), 0);  // the hardware never clears it
-  return hit;
+  return hw->take_hit(t.tid, debug_port_);
 }
 
 bool Engine::read_watch_saw_a_write(Process& p, const arch::HardwareHit& hit) {
@@ -952,8 +965,7 @@ void Engine::detach(pid_t pid) {
   if (!p->shares_parent_memory) remove_all_breakpoints(*p);
   if (p->hw && !p->hw->empty())
     for (auto& [tid, t] : threads_)
-      if (t.pid == pid)
-        for (auto [offset, value] : p->hw->cleared_words()) ops_->poke_user(tid, offset, value);
+      if (t.pid == pid) p->hw->clear_thread(tid, debug_port_);
   for (auto& [tid, t] : threads_) {
     if (t.pid != pid) continue;
     t.registers->flush();

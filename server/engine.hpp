@@ -30,6 +30,7 @@
 
 #include "arch/register_layout.hpp"
 #include "server/breakpoint_table.hpp"
+#include "server/debug_port.hpp"
 #include "server/ptrace_ops.hpp"
 #include "server/register_cache.hpp"
 #include "server/thread_state.hpp"
@@ -148,7 +149,8 @@ class Engine {
   long write_memory(std::uint64_t address, std::span<const std::uint8_t> in) { return write_memory(pid_, address, in); }
   int insert_breakpoint(std::uint64_t address) { return insert_breakpoint(pid_, address); }
   int remove_breakpoint(std::uint64_t address) { return remove_breakpoint(pid_, address); }
-  bool has_hardware_debug() const { return arch_->make_hardware_debug() != nullptr; }
+  // Whether gdb may have Z1–Z4 in this process (no: an empty reply, and gdb uses software watchpoints).
+  bool has_hardware_debug(pid_t pid);
   // Z1–Z4 in every thread of the process, present and future. 0 or errno (ENOSPC: out of slots).
   int insert_hardware(pid_t pid, arch::WatchKind kind, std::uint64_t address, std::uint64_t length);
   int remove_hardware(pid_t pid, arch::WatchKind kind, std::uint64_t address, std::uint64_t length);
@@ -201,6 +203,7 @@ class Engine {
     // Addresses that held one of ours: late traps from them are stale.
     std::set<std::uint64_t> removed_breakpoints;
     std::unique_ptr<arch::HardwareDebug> hw;
+    bool hw_probed = false;  // what the hardware has is learnt from a stopped thread, once
     std::map<std::uint64_t, std::vector<std::uint8_t>> read_watch_values;  // by piece address
     // A fork child gdb is not to hear of: let go once its first stop lands.
     bool let_go_at_first_stop = false;
@@ -231,6 +234,7 @@ class Engine {
   void handle_exit(pid_t tid, int status);
   // A fork child gdb never hears of: our breakpoints out of its memory, and go.
   void let_go(Process& child);
+  arch::HardwareDebug* hardware(Process& p);
   void forbid_syscall_restart(Thread& t);
   long syscall_number_register(Thread& t);
   bool pending_still_valid(Thread& t);
@@ -252,6 +256,7 @@ class Engine {
 
   const arch::Arch* arch_;
   PtraceOps* ops_;
+  PtraceDebugPort debug_port_{*ops_};
   pid_t pid_ = 0;
   std::map<pid_t, Process> processes_;
   std::map<pid_t, Thread> threads_;

@@ -150,7 +150,27 @@ int LinuxPtraceOps::get_trap_info(pid_t tid, TrapInfo& info) {
   if (ptrace(PTRACE_GETSIGINFO, tid, nullptr, &si) == -1) return errno;
   info.signo = si.si_signo;
   info.code = si.si_code;
+  info.address = reinterpret_cast<std::uint64_t>(si.si_addr);
   return 0;
+}
+
+// The request numbers of arch/powerpc/include/uapi/asm/ptrace.h.
+constexpr int kPpcGetHwDebugInfo = 0x89, kPpcSetHwDebug = 0x88, kPpcDelHwDebug = 0x87;
+
+int LinuxPtraceOps::ppc_debug_info(pid_t tid, arch::PpcDebugInfo& info) {
+  return result(ptrace(static_cast<__ptrace_request>(kPpcGetHwDebugInfo), tid, nullptr, &info));
+}
+
+int LinuxPtraceOps::ppc_set_hw_debug(pid_t tid, const arch::PpcHwBreakpoint& request, long& handle) {
+  arch::PpcHwBreakpoint copy = request;
+  long rc = ptrace(static_cast<__ptrace_request>(kPpcSetHwDebug), tid, nullptr, &copy);
+  if (rc == -1) return errno;
+  handle = rc;
+  return 0;
+}
+
+int LinuxPtraceOps::ppc_del_hw_debug(pid_t tid, long handle) {
+  return result(ptrace(static_cast<__ptrace_request>(kPpcDelHwDebug), tid, nullptr, reinterpret_cast<void*>(handle)));
 }
 
 int LinuxPtraceOps::memory_fd(pid_t pid) {

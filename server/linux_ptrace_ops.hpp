@@ -27,6 +27,9 @@ class LinuxPtraceOps final : public PtraceOps {
   pid_t thread_group(pid_t tid) override;
   int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override;
   int poke_user(pid_t tid, unsigned offset, std::uint64_t value) override;
+  int ppc_debug_info(pid_t tid, arch::PpcDebugInfo& info) override;
+  int ppc_set_hw_debug(pid_t tid, const arch::PpcHwBreakpoint& request, long& handle) override;
+  int ppc_del_hw_debug(pid_t tid, long handle) override;
   long read_memory(pid_t pid, std::uint64_t address, std::span<std::uint8_t> out) override;
   long write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in) override;
   std::optional<WaitResult> wait(pid_t tid, bool block) override;

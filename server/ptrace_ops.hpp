@@ -9,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include "arch/hardware_debug.hpp"
+
 namespace ustub {
 
 struct WaitResult {
@@ -18,7 +20,8 @@ struct WaitResult {
 
 struct TrapInfo {
   int signo = 0;
-  int code = 0;  // si_code: TRAP_BRKPT, TRAP_TRACE, SI_KERNEL, …
+  int code = 0;               // si_code: TRAP_BRKPT, TRAP_TRACE, TRAP_HWBKPT, SI_KERNEL, …
+  std::uint64_t address = 0;  // si_addr: a data breakpoint's address on powerpc
 };
 
 class PtraceOps {
@@ -47,6 +50,11 @@ class PtraceOps {
   // PTRACE_PEEKUSER / PTRACE_POKEUSER: a word of the thread's user area (x86 debug registers).
   virtual int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) = 0;
   virtual int poke_user(pid_t tid, unsigned offset, std::uint64_t value) = 0;
+  // powerpc hardware debug: PPC_PTRACE_GETHWDBGINFO, PPC_PTRACE_SETHWDEBUG
+  // (which gives a handle), PPC_PTRACE_DELHWDEBUG. Elsewhere the kernel refuses them.
+  virtual int ppc_debug_info(pid_t tid, arch::PpcDebugInfo& info) = 0;
+  virtual int ppc_set_hw_debug(pid_t tid, const arch::PpcHwBreakpoint& request, long& handle) = 0;
+  virtual int ppc_del_hw_debug(pid_t tid, long handle) = 0;
   // The process is on its way out (its leader is a zombie waiting for its threads).
   virtual bool exiting(pid_t pid) = 0;
   // A SIGKILL is pending for it: every thread is about to go.

@@ -598,7 +598,7 @@ std::string Session::breakpoint(const rsp::req::Breakpoint& r) {
     rc = r.insert ? engine_.insert_breakpoint(selected_process(), r.address)
                   : engine_.remove_breakpoint(selected_process(), r.address);
   } else {
-    if (!engine_.has_hardware_debug() || r.type > 4) return "";  // gdb falls back to software
+    if (r.type > 4 || !engine_.has_hardware_debug(selected_process())) return "";  // gdb falls back to software
     static constexpr arch::WatchKind kinds[] = {arch::WatchKind::Execute, arch::WatchKind::Execute,
                                                 arch::WatchKind::Write, arch::WatchKind::Read,
                                                 arch::WatchKind::Access};

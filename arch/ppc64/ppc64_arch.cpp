@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/ppc64/hw_debug.hpp"
 #include "arch/ppc64/instructions.hpp"
 
 namespace arch {
@@ -108,6 +109,10 @@ bool Ppc64Arch::optional_feature_present(std::string_view feature, const RegsetR
 }
 
 std::span<const RegsetInfo> Ppc64Arch::regsets() const { return kRegsets; }
+
+std::unique_ptr<HardwareDebug> Ppc64Arch::make_hardware_debug() const {
+  return std::make_unique<Ppc64HardwareDebug>();
+}
 
 bool Ppc64Arch::single_step_overshoots(std::span<const std::uint8_t> instruction) const {
   return ppc64::is_syscall_instruction(instruction, endian_);

@@ -127,6 +127,24 @@ std::vector<std::pair<unsigned, std::uint64_t>> X86DebugRegisters::cleared_words
 
 unsigned X86DebugRegisters::status_offset() const { return dr_offset(6); }
 
+int X86DebugRegisters::write_to_thread(pid_t tid, DebugPort& port) {
+  for (auto [offset, value] : thread_words())
+    if (int rc = port.poke_user(tid, offset, value)) return rc;
+  return 0;
+}
+
+void X86DebugRegisters::clear_thread(pid_t tid, DebugPort& port) {
+  for (auto [offset, value] : cleared_words()) port.poke_user(tid, offset, value);
+}
+
+std::optional<HardwareHit> X86DebugRegisters::take_hit(pid_t tid, DebugPort& port) {
+  std::uint64_t status = 0;
+  if (port.peek_user(tid, status_offset(), status) != 0) return std::nullopt;
+  auto hit = decode_status(status);
+  if (hit) port.poke_user(tid, status_offset(), 0);  // the hardware never clears DR6
+  return hit;
+}
+
 std::optional<HardwareHit> X86DebugRegisters::decode_status(std::uint64_t status) const {
   for (int s = 0; s < kSlots; ++s)
     if ((status & (1ull << s)) && slots_[s].used) return HardwareHit{slots_[s].kind, slots_[s].address, slots_[s].length};

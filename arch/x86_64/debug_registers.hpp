@@ -15,10 +15,17 @@ class X86DebugRegisters final : public HardwareDebug {
   int insert(WatchKind kind, std::uint64_t address, std::uint64_t length) override;
   int remove(WatchKind kind, std::uint64_t address, std::uint64_t length) override;
   bool empty() const override;
-  std::vector<std::pair<unsigned, std::uint64_t>> thread_words() const override;
-  std::vector<std::pair<unsigned, std::uint64_t>> cleared_words() const override;
-  unsigned status_offset() const override;
-  std::optional<HardwareHit> decode_status(std::uint64_t status) const override;
+  int write_to_thread(pid_t tid, DebugPort& port) override;
+  void clear_thread(pid_t tid, DebugPort& port) override;
+  std::optional<HardwareHit> take_hit(pid_t tid, DebugPort& port) override;
+
+  // What every thread's user area must hold: (offset, value), written in order.
+  std::vector<std::pair<unsigned, std::uint64_t>> thread_words() const;
+  // The all-clear words.
+  std::vector<std::pair<unsigned, std::uint64_t>> cleared_words() const;
+  // Where DR6 is, and which slot (if any) it says fired.
+  unsigned status_offset() const;
+  std::optional<HardwareHit> decode_status(std::uint64_t status) const;
 
   std::uint64_t dr7() const;
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "arch/arch.hpp"
+#include "arch/ppc64/hw_debug.hpp"
 #include "server/engine.hpp"
 #include "tests/engine/scripted_ops.hpp"
 
@@ -239,4 +240,61 @@ TEST_CASE("ppc64: a step over a caught syscall stops at its entry and return, as
   p.engine.handle_wait({kPid, syscall_stop_status()});
   REQUIRE(stops.size() == 2);
   CHECK(stops[1].kind == EngineStop::Kind::SyscallReturn);
+}
+
+
+TEST_CASE("ppc64: watchpoint requests are encoded as gdb's ppc-linux-nat makes them") {
+  using HW = arch::Ppc64HardwareDebug;
+  auto word = HW::request_for(arch::WatchKind::Write, 0x1004, 4, 0);
+  REQUIRE(word);
+  CHECK(word->version == 1);
+  CHECK(word->trigger_type == HW::kTriggerWrite);
+  CHECK(word->addr_mode == HW::kModeExact);
+  CHECK(word->addr == 0x1004);
+  CHECK(word->condition_mode == 0);
+  CHECK(HW::request_for(arch::WatchKind::Read, 0x1000, 8, 0)->trigger_type == HW::kTriggerRead);
+  CHECK(HW::request_for(arch::WatchKind::Access, 0x1000, 8, 0)->trigger_type == (HW::kTriggerRead | HW::kTriggerWrite));
+  // Wider than one doubleword: a range, where the DAWR has ranges; else nothing.
+  auto wide = HW::request_for(arch::WatchKind::Write, 0x1004, 16, HW::kFeatureDataRange);
+  REQUIRE(wide);
+  CHECK(wide->addr_mode == HW::kModeRangeInclusive);
+  CHECK(wide->addr == 0x1004);
+  CHECK(wide->addr2 == 0x1013);
+  CHECK_FALSE(HW::request_for(arch::WatchKind::Write, 0x1004, 16, 0));
+  CHECK_FALSE(HW::request_for(arch::WatchKind::Execute, 0x1000, 4, HW::kFeatureDataRange));
+}
+
+TEST_CASE("ppc64: with no data breakpoints (a POWER9 without DAWR) gdb is told there are no hardware watchpoints") {
+  Ppc64Process p;
+  p.ops.ppc_info.version = 1;  // the request works, and says 0 data breakpoints
+  CHECK_FALSE(p.engine.has_hardware_debug(kPid));
+  Ppc64Process q;  // the kernel does not know the request at all
+  CHECK_FALSE(q.engine.has_hardware_debug(kPid));
+}
+
+TEST_CASE("ppc64: a data breakpoint is set in the thread, found from si_addr when it fires, and re-armed") {
+  Ppc64Process p;
+  p.ops.ppc_info = {1, 0, 1, 0, 8, 0, 0};  // one data breakpoint (POWER8's DAWR)
+  std::vector<EngineStop> stops;
+  p.engine.set_stop_handler([&](const EngineStop& s) { stops.push_back(s); });
+  REQUIRE(p.engine.has_hardware_debug(kPid));
+  REQUIRE(p.engine.insert_hardware(kPid, arch::WatchKind::Write, 0x20010, 4) == 0);
+  REQUIRE(p.ops.ppc_requests.size() == 1);
+  CHECK(p.ops.ppc_requests.begin()->second.first == kPid);
+  CHECK(p.ops.ppc_requests.begin()->second.second.addr == 0x20010);
+  CHECK(p.engine.insert_hardware(kPid, arch::WatchKind::Write, 0x30000, 4) == ENOSPC);
+
+  p.engine.resume({{kPid, {}}});
+  p.ops.traps[kPid] = {SIGTRAP, 4 /* TRAP_HWBKPT */, 0x20010};
+  p.engine.handle_wait({kPid, (SIGTRAP << 8) | 0x7f});
+  REQUIRE(stops.size() == 1);
+  REQUIRE(stops[0].hardware_hit);
+  CHECK(stops[0].hardware_hit->kind == arch::WatchKind::Write);
+  CHECK(stops[0].hardware_hit->address == 0x20010);
+  // The kernel disarmed it on the hit; it is set again (a new handle).
+  REQUIRE(p.ops.ppc_requests.size() == 1);
+  CHECK(p.ops.ppc_requests.begin()->first == 2);
+
+  p.engine.detach(kPid);  // and taken out, so the program never traps after
+  CHECK(p.ops.ppc_requests.empty());
 }

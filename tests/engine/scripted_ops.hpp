@@ -103,6 +103,19 @@ class ScriptedOps : public PtraceOps {
   std::map<pid_t, pid_t> thread_groups;  // unlisted: gone
   pid_t thread_group(pid_t tid) override { return thread_groups.count(tid) ? thread_groups[tid] : 0; }
   std::map<std::pair<pid_t, unsigned>, std::uint64_t> user_area;
+  arch::PpcDebugInfo ppc_info{};  // what PPC_PTRACE_GETHWDBGINFO says
+  std::map<long, std::pair<pid_t, arch::PpcHwBreakpoint>> ppc_requests;  // set and not deleted, by handle
+  long next_handle = 1;
+  int ppc_debug_info(pid_t, arch::PpcDebugInfo& info) override {
+    info = ppc_info;
+    return ppc_info.version ? 0 : EIO;
+  }
+  int ppc_set_hw_debug(pid_t tid, const arch::PpcHwBreakpoint& request, long& handle) override {
+    handle = next_handle++;
+    ppc_requests[handle] = {tid, request};
+    return 0;
+  }
+  int ppc_del_hw_debug(pid_t, long handle) override { return ppc_requests.erase(handle) ? 0 : ENOENT; }
   int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override {
     value = user_area[{tid, offset}];
     return 0;

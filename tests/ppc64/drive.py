@@ -87,6 +87,22 @@ SESSIONS = [
         "guest_expect": [],
     },
     {
+        # QEMU's POWER9 has its DAWR off: the kernel reports no data
+        # breakpoints, and gdb hears there are no hardware watchpoints, as from
+        # gdbserver on powerpc. (QEMU's POWER8 reports one, which ustub sets
+        # through PPC_PTRACE_SETHWDEBUG, but QEMU never fires it: the unit
+        # tests pin that path.) Software watchpoints work either way.
+        "name": "watchpoints: none in hardware here, and software ones work",
+        "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/stepping",
+        "program": "stepping",
+        "cpus": ["power9"],
+        "gdb": ["break main", "continue", "watch counter", "continue", "delete 2",
+                "set can-use-hw-watchpoints 0", "watch counter", "continue", "delete", "continue"],
+        "expect": [r"Could not insert hardware watchpoint 2\.", r"^Watchpoint 3: counter$",
+                   r"Old value = 7\s+New value = 15", r"\[Inferior 1 \(process \d+\) exited with code 03\]"],
+        "guest_expect": [r"^total=8 counter=15 "],
+    },
+    {
         # POWER9's glibc makes calls with scv (r3 = -errno), POWER8's with sc
         # (r3 = +errno, CR0.SO): either way the program sees what gdb set.
         "name": "catch syscall: skip a call at its entry, choose what it returns",
