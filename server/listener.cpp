@@ -48,7 +48,7 @@ class TcpListener final : public Listener {
     if (ec) throw ListenError(bind_error(ec));
   }
   void async_accept(AcceptHandler handler) override {
-    acceptor_.async_accept([this, handler = std::move(handler)](std::error_code ec, asio::ip::tcp::socket s) {
+    acceptor_.async_accept([handler = std::move(handler)](std::error_code ec, asio::ip::tcp::socket s) {
       if (ec) return handler(nullptr, ec.message());
       std::error_code ignored;
       auto remote = s.remote_endpoint(ignored);

@@ -86,7 +86,7 @@ std::vector<RegisterInfo> make_table(Endian endian) {
   // (the first four bytes little-endian, the last four big-endian), then vrsave.
   for (unsigned i = 0; i < 32; ++i)
     t.push_back({vr[i], 128, kAltivec, "vec128", "", V, 16 * i, 0, static_cast<int>(77 + i)});
-  t.push_back({"vscr", 32, kAltivec, "int", "vector", V, 16 * 32 + (endian == Endian::Little ? 0 : 12), 0});
+  t.push_back({"vscr", 32, kAltivec, "int", "vector", V, 16 * 32 + (endian == Endian::Little ? 0u : 12u), 0});
   t.push_back({"vrsave", 32, kAltivec, "int", "vector", V, 16 * 33, 0});
   // NT_PPC_VSX: the doublewords of vs0–vs31 that the FPRs do not hold.
   for (unsigned i = 0; i < 32; ++i) t.push_back({vsh[i], 64, kVsx, "uint64", "", X, 8 * i, 0});
