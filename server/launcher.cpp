@@ -1,5 +1,7 @@
 #include "server/launcher.hpp"
 
+#include "server/proc_status.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -92,18 +94,6 @@ struct ChildFailure {
   failure = {ChildFailure::Step::Exec, errno};
   [[maybe_unused]] auto n = ::write(error_pipe, &failure, sizeof failure);
   _exit(127);
-}
-
-std::string read_status_field(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field + ":", 0) == 0) {
-      std::string value = line.substr(field.size() + 1);
-      value.erase(0, value.find_first_not_of(" \t"));
-      return value;
-    }
-  return "";
 }
 
 std::string process_name(pid_t pid) {

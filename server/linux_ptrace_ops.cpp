@@ -1,5 +1,7 @@
 #include "server/linux_ptrace_ops.hpp"
 
+#include "server/proc_status.hpp"
+
 #include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -107,17 +109,7 @@ bool LinuxPtraceOps::being_killed(pid_t pid) {
 }
 
 pid_t LinuxPtraceOps::thread_group(pid_t tid) {
-  std::FILE* f = std::fopen(("/proc/" + std::to_string(tid) + "/status").c_str(), "r");
-  if (!f) return 0;
-  char line[256];
-  pid_t tgid = 0;
-  while (std::fgets(line, sizeof line, f))
-    if (std::string_view(line).starts_with("Tgid:")) {
-      tgid = static_cast<pid_t>(std::strtol(line + 5, nullptr, 10));
-      break;
-    }
-  std::fclose(f);
-  return tgid;
+  return static_cast<pid_t>(std::atoi(read_status_field(tid, "Tgid").c_str()));
 }
 
 bool LinuxPtraceOps::exiting(pid_t pid) {

@@ -82,7 +82,7 @@ void at_skipped_syscall_exit(Ppc64Process& p, std::uint64_t trap_value) {
   bool sc = (trap_value & ~0xfull) == 0xc00;
   p.set(kR3Offset, sc ? 38 : static_cast<std::uint64_t>(-38));
   p.set(kCcrOffset, sc ? kSummaryOverflow | 0x2 : 0x2);
-  p.engine.handle_wait({kPid, (((SIGTRAP | 0x80) << 8) | 0x7f)});
+  p.engine.handle_wait({kPid, stopped_status(SIGTRAP | 0x80)});
 }
 
 }  // namespace
@@ -179,8 +179,6 @@ void put_word(ScriptedOps& ops, std::uint64_t address, std::uint32_t word) {
   for (unsigned i = 0; i < 4; ++i) ops.memory[address + i] = static_cast<std::uint8_t>(word >> (8 * i));
 }
 
-int syscall_stop_status() { return ((SIGTRAP | 0x80) << 8) | 0x7f; }
-
 }  // namespace
 
 TEST_CASE("ppc64: sc and scv are syscall instructions (Capstone, and the scv form it cannot decode)") {
@@ -206,11 +204,11 @@ TEST_CASE("ppc64: a single-step over sc runs to the syscall's exit stop and is t
   CHECK(p.ops.log.back() == "syscall 300 sig 0");  // PTRACE_SYSCALL, not PTRACE_SINGLESTEP
   p.ops.syscall_entry[kPid] = true;
   p.set(kNipOffset, 0x10000b48);
-  p.engine.handle_wait({kPid, syscall_stop_status()});
+  p.engine.handle_wait({kPid, stopped_status(SIGTRAP | 0x80)});
   CHECK(stops.empty());
   CHECK(p.ops.log.back() == "syscall 300 sig 0");  // on through the call
   p.ops.syscall_entry[kPid] = false;
-  p.engine.handle_wait({kPid, syscall_stop_status()});
+  p.engine.handle_wait({kPid, stopped_status(SIGTRAP | 0x80)});
   REQUIRE(stops.size() == 1);
   CHECK(stops[0].kind == EngineStop::Kind::Signal);
   CHECK(stops[0].host_signal == SIGTRAP);
@@ -230,14 +228,14 @@ TEST_CASE("ppc64: a step over a caught syscall stops at its entry and return, as
   put_word(p.ops, 0x10000b44, 0x44000001);  // scv 0
   p.engine.resume({{kPid, {true, 0}}});
   p.ops.syscall_entry[kPid] = true;
-  p.engine.handle_wait({kPid, syscall_stop_status()});
+  p.engine.handle_wait({kPid, stopped_status(SIGTRAP | 0x80)});
   REQUIRE(stops.size() == 1);
   CHECK(stops[0].kind == EngineStop::Kind::SyscallEntry);
   p.ops.log.clear();
   p.engine.resume({{kPid, {true, 0}}});  // gdb steps on from the entry
   CHECK(p.ops.log.back() == "syscall 300 sig 0");
   p.ops.syscall_entry[kPid] = false;
-  p.engine.handle_wait({kPid, syscall_stop_status()});
+  p.engine.handle_wait({kPid, stopped_status(SIGTRAP | 0x80)});
   REQUIRE(stops.size() == 2);
   CHECK(stops[1].kind == EngineStop::Kind::SyscallReturn);
 }
@@ -286,7 +284,7 @@ TEST_CASE("ppc64: a data breakpoint is set in the thread, found from si_addr whe
 
   p.engine.resume({{kPid, {}}});
   p.ops.traps[kPid] = {SIGTRAP, 4 /* TRAP_HWBKPT */, 0x20010};
-  p.engine.handle_wait({kPid, (SIGTRAP << 8) | 0x7f});
+  p.engine.handle_wait({kPid, stopped_status(SIGTRAP)});
   REQUIRE(stops.size() == 1);
   REQUIRE(stops[0].hardware_hit);
   CHECK(stops[0].hardware_hit->kind == arch::WatchKind::Write);
