@@ -117,6 +117,11 @@ class Arch {
   // error (-errno) and anything else a success.
   virtual void syscall_result_written(std::int64_t, RegisterAccess&) const {}
 
+  // Where a stopped thread's pointer to its dtv (the vector of its TLS blocks,
+  // one per module) is, from its thread pointer and the platform's TLS ABI;
+  // nullopt where ustub does not know it.
+  virtual std::optional<std::uint64_t> dtv_pointer_address(RegisterAccess&) const { return std::nullopt; }
+
   // Hardware break/watchpoint slots for one process; nullptr where ustub has
   // none for this architecture (gdb then uses software watchpoints).
   virtual std::unique_ptr<HardwareDebug> make_hardware_debug() const { return nullptr; }

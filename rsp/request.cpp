@@ -301,6 +301,15 @@ Request parse(std::string_view p) {
     return req::Attached{pid};
   }
   if (p.starts_with("qSymbol:")) return req::Symbol{};
+  if (p.starts_with("qGetTLSAddr:")) {
+    auto fields = split(p.substr(12), ',');
+    if (fields.size() != 3) return malformed("qGetTLSAddr wants thread,offset,link_map");
+    auto thread = parse_thread_id(fields[0]);
+    auto offset = parse_hex_number(fields[1]);
+    auto link_map = parse_hex_number(fields[2]);
+    if (!thread || thread->tid <= 0 || !offset || !link_map) return malformed("bad qGetTLSAddr packet");
+    return req::TlsAddress{*thread, *offset, *link_map};
+  }
   if (p.starts_with("qXfer:")) return parse_xfer(p);
   if (p.starts_with("vCont")) return parse_vcont(p.substr(5));
   if (p == "vCtrlC") return req::CtrlC{};

@@ -55,6 +55,9 @@ struct Attached { std::optional<std::int64_t> pid; };
 struct Detach { std::optional<std::int64_t> pid; };
 struct Kill { std::optional<std::int64_t> pid; };
 struct Symbol {};
+// qGetTLSAddr: the address of a thread-local variable at `offset` in the TLS
+// block of the module whose link_map is at `link_map`, in `thread`.
+struct TlsAddress { ThreadId thread; std::uint64_t offset; std::uint64_t link_map; };
 struct CtrlC {};
 struct FileOpen { std::string path; std::uint64_t flags; std::uint64_t mode; };
 struct FilePread { std::int64_t fd; std::uint64_t count; std::uint64_t offset; };
@@ -91,7 +94,7 @@ using Request = std::variant<
     req::WriteRegisters, req::ReadRegister, req::WriteRegister, req::ReadMemory,
     req::WriteMemory, req::Resume, req::VContQuery, req::Breakpoint, req::XferRead, req::XferWrite,
     req::SetThread, req::CurrentThread, req::ThreadAlive, req::ThreadInfoFirst,
-    req::ThreadInfoNext, req::Attached, req::Detach, req::Kill, req::Symbol, req::CtrlC,
+    req::ThreadInfoNext, req::Attached, req::Detach, req::Kill, req::Symbol, req::TlsAddress, req::CtrlC,
     req::FileOpen, req::FilePread, req::FilePwrite, req::FileClose, req::FileFstat,
     req::FileUnlink, req::FileReadlink, req::FileSetFs, req::MonitorCommand, req::ExtendedMode,
     req::Run, req::AttachTo, req::Restart, req::SignalSet, req::ThreadEvents, req::CatchSyscalls,

@@ -166,6 +166,13 @@ bool Engine::read_register(pid_t tid, unsigned regnum, std::vector<std::uint8_t>
   return t->registers->read(*e->info, value);
 }
 
+std::optional<std::uint64_t> Engine::dtv_pointer_address(pid_t tid) {
+  Thread* t = find(tid);
+  if (!t || !layout_ || !t->state.stopped()) return std::nullopt;
+  ThreadRegisters regs(*layout_, *t->registers);
+  return arch_->dtv_pointer_address(regs);
+}
+
 bool Engine::write_register(pid_t tid, unsigned regnum, std::span<const std::uint8_t> value) {
   Thread* t = find(tid);
   const arch::LayoutEntry* e = layout_ ? layout_->find(regnum) : nullptr;

@@ -134,6 +134,8 @@ class Engine {
   bool read_register(pid_t tid, unsigned regnum, std::vector<std::uint8_t>& value);
   bool write_register(pid_t tid, unsigned regnum, std::span<const std::uint8_t> value);
   std::optional<std::uint64_t> pc(pid_t tid);
+  // Where a stopped thread's dtv pointer is (Arch::dtv_pointer_address).
+  std::optional<std::uint64_t> dtv_pointer_address(pid_t tid);
   // The siginfo of the signal that stopped a stopped thread; empty if none.
   std::vector<std::uint8_t> siginfo(pid_t tid);
   // Changes part of it (gdb's "set $_siginfo..."); bytes written, or -errno.

@@ -16,6 +16,7 @@
 #include "server/os_data.hpp"
 #include "server/signals.hpp"
 #include "server/svr4_libraries.hpp"
+#include "server/thread_local_storage.hpp"
 
 namespace ustub {
 
@@ -292,6 +293,10 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             return std::nullopt;
           },
           [&](const r::Symbol&) -> std::optional<std::string> { return "OK"; },
+          [&](const r::TlsAddress& q) -> std::optional<std::string> {
+            if (auto e = need_process()) return e;
+            return thread_local_address(q);
+          },
           [&](const r::CtrlC&) -> std::optional<std::string> {
             request_interrupt();
             return "OK";
@@ -607,6 +612,28 @@ std::string Session::breakpoint(const rsp::req::Breakpoint& r) {
                   : engine_.remove_hardware(selected_process(), kind, r.address, r.kind);
   }
   return rc == 0 ? "OK" : errno_text(rc);
+}
+
+std::string Session::thread_local_address(const rsp::req::TlsAddress& r) {
+  pid_t tid = static_cast<pid_t>(r.thread.tid);
+  if (!engine_.thread_alive(tid) || !r.thread.matches(engine_.process_of(tid), tid))
+    return error_text("no such thread");
+  pid_t pid = engine_.process_of(tid);
+  auto dtv_pointer = engine_.dtv_pointer_address(tid);
+  if (!dtv_pointer) return error_text("the thread has no thread pointer");
+  std::optional<GlibcTlsLayout> layout;
+  for (const std::string& path : tls_layout_candidates(pid)) {
+    auto cached = tls_layouts_.find(path);
+    if (cached == tls_layouts_.end()) cached = tls_layouts_.emplace(path, read_glibc_tls_layout(path)).first;
+    if ((layout = cached->second)) break;
+  }
+  if (!layout) return error_text("no glibc with _thread_db_ descriptors is loaded");
+  MemoryReader memory = [&](std::uint64_t address, std::span<std::uint8_t> out) {
+    return engine_.read_memory(pid, address, out);
+  };
+  auto address = ustub::thread_local_address(*layout, *dtv_pointer, r.link_map, r.offset, memory);
+  if (auto* e = std::get_if<TlsError>(&address)) return error_text(e->why);
+  return rsp::number_to_hex(std::get<std::uint64_t>(address));
 }
 
 std::string Session::thread_list_xml() const {

@@ -5,6 +5,7 @@
 // when the engine reports the stop, and packets (0x03, vCtrlC) are still read
 // while the inferior runs.
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "server/engine.hpp"
 #include "server/host_io.hpp"
 #include "server/inferior_settings.hpp"
+#include "server/thread_local_storage.hpp"
 
 namespace ustub {
 
@@ -78,6 +80,7 @@ class Session {
   std::string xfer(const rsp::req::XferRead& r);
   std::string set_thread(const rsp::req::SetThread& r);
   std::string thread_list_xml() const;
+  std::string thread_local_address(const rsp::req::TlsAddress& r);
   std::string monitor(const std::string& command);
   void start_over();
   std::string run(const rsp::req::Run& r);
@@ -95,6 +98,8 @@ class Session {
   bool extended_ = false;
   rsp::Decoder decoder_{kPacketSize};
   HostIo host_io_;
+  // glibc's TLS descriptors by file (nullopt: that file has none).
+  std::map<std::string, std::optional<GlibcTlsLayout>> tls_layouts_;
   bool no_ack_ = false;
   bool multiprocess_ = false;
   bool hwbreak_ = false;

@@ -114,6 +114,14 @@ std::unique_ptr<HardwareDebug> Ppc64Arch::make_hardware_debug() const {
   return std::make_unique<Ppc64HardwareDebug>();
 }
 
+// Power TLS ABI: r13 points 0x7000 past the end of the TCB, and glibc's
+// tcbhead_t ends with the dtv pointer (THREAD_DTV in its powerpc tls.h).
+std::optional<std::uint64_t> Ppc64Arch::dtv_pointer_address(RegisterAccess& regs) const {
+  auto r13 = regs.get("r13");
+  if (!r13 || *r13 < 0x7008) return std::nullopt;
+  return *r13 - 0x7008;
+}
+
 bool Ppc64Arch::single_step_overshoots(std::span<const std::uint8_t> instruction) const {
   return ppc64::is_syscall_instruction(instruction, endian_);
 }

@@ -25,6 +25,7 @@ class Ppc64Arch final : public Arch {
   bool single_step_overshoots(std::span<const std::uint8_t> instruction) const override;
   bool has_overshooting_steps() const override { return true; }
   std::unique_ptr<HardwareDebug> make_hardware_debug() const override;
+  std::optional<std::uint64_t> dtv_pointer_address(RegisterAccess& regs) const override;
 
   // trap at a syscall stop (low bits are flags): which instruction made the call.
   static constexpr std::uint64_t kTrapSc = 0xc00, kTrapScv = 0x3000;

@@ -215,4 +215,12 @@ std::unique_ptr<HardwareDebug> X86_64Arch::make_hardware_debug() const {
   return std::make_unique<X86DebugRegisters>();
 }
 
+// x86-64 TLS ABI: %fs points at the thread's TCB, which glibc (tcbhead_t)
+// begins with a pointer to itself followed by the dtv pointer.
+std::optional<std::uint64_t> X86_64Arch::dtv_pointer_address(RegisterAccess& regs) const {
+  auto fs_base = regs.get("fs_base");
+  if (!fs_base || *fs_base == 0) return std::nullopt;
+  return *fs_base + 8;
+}
+
 }  // namespace arch

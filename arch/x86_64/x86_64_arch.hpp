@@ -21,6 +21,7 @@ class X86_64Arch final : public Arch {
                       std::span<std::uint8_t> image) const override;
   void prepare_regset_for_write(unsigned regset, std::span<std::uint8_t> image) const override;
   std::unique_ptr<HardwareDebug> make_hardware_debug() const override;
+  std::optional<std::uint64_t> dtv_pointer_address(RegisterAccess& regs) const override;
 
   static constexpr unsigned kGeneralRegset = 0;  // NT_PRSTATUS: struct user_regs_struct
   static constexpr unsigned kFloatRegset = 1;    // NT_X86_XSTATE, else NT_PRFPREG (FXSAVE)

@@ -296,3 +296,9 @@ TEST_CASE("ppc64: a data breakpoint is set in the thread, found from si_addr whe
   p.engine.detach(kPid);  // and taken out, so the program never traps after
   CHECK(p.ops.ppc_requests.empty());
 }
+
+TEST_CASE("ppc64: a thread's dtv pointer is the last word of the TCB, 0x7008 below r13") {
+  Ppc64Process p;
+  p.set(13 * 8, 0x7fffb7f77100);
+  CHECK(p.engine.dtv_pointer_address(kPid) == 0x7fffb7f77100 - 0x7008);
+}

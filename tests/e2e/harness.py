@@ -74,6 +74,7 @@ class Env:
             cc("-o", name, os.path.join(src, name + ".c"))
         for name in ("threads", "signal_storm", "watch", "busy_threads", "exec_into"):
             cc("-pthread", "-o", name, os.path.join(src, name + ".c"))
+        cc("-pthread", "-o", "tls", os.path.join(src, "tls.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
 
     def program(self, name):
         return os.path.join(self.bin, name)

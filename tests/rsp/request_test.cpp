@@ -156,3 +156,14 @@ TEST_CASE("QThreadEvents and QCatchSyscalls: on/off, a list of hex syscall numbe
   CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("QCatchSyscalls:1;zz")));
   CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("QCatchSyscalls:")));
 }
+
+TEST_CASE("qGetTLSAddr: a thread as gdb writes it (p-form too), then hex offset and link_map") {
+  auto q = std::get<rsp::req::TlsAddress>(rsp::parse("qGetTLSAddr:p4b2e.4b31,1c,7ffff7fc1160"));
+  CHECK(q.thread == rsp::ThreadId{0x4b2e, 0x4b31});
+  CHECK(q.offset == 0x1c);
+  CHECK(q.link_map == 0x7ffff7fc1160);
+  CHECK(std::get<rsp::req::TlsAddress>(rsp::parse("qGetTLSAddr:4b31,0,0")).thread.tid == 0x4b31);
+  CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("qGetTLSAddr:4b31,1c")));
+  CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("qGetTLSAddr:-1,1c,0")));
+  CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("qGetTLSAddr:4b31,zz,0")));
+}
