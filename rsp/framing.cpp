@@ -146,4 +146,10 @@ std::string frame(std::string_view payload, bool run_length) {
   return out;
 }
 
+std::string notification_frame(std::string_view payload) {
+  std::string out = frame(payload);
+  out.front() = '%';
+  return out;
+}
+
 }  // namespace rsp

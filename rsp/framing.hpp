@@ -51,6 +51,10 @@ std::uint8_t checksum(std::string_view bytes);
 // compressed the way gdb's read_frame expands them.
 std::string frame(std::string_view payload, bool run_length = true);
 
+// "%payload#cs": an asynchronous notification (non-stop's "Stop:…"), which
+// gdb does not acknowledge.
+std::string notification_frame(std::string_view payload);
+
 // Expands '*' runs, then undoes '}' escapes; fails on malformed sequences or
 // when the result would exceed `limit`.
 bool expand_payload(std::string_view raw, std::size_t limit, std::string& out);

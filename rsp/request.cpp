@@ -353,6 +353,12 @@ Request parse(std::string_view p) {
     if (p.starts_with("QStartupWithShell:")) return req::StartupWithShell{value == "1"};
     return req::DisableRandomization{value == "1"};
   }
+  if (p.starts_with("QNonStop:")) {
+    std::string_view value = p.substr(9);
+    if (value != "0" && value != "1") return malformed("QNonStop takes 0 or 1");
+    return req::NonStop{value == "1"};
+  }
+  if (p == "vStopped") return req::StopAck{};
   if (p.starts_with("QThreadEvents:")) {
     std::string_view value = p.substr(14);
     if (value != "0" && value != "1") return malformed("QThreadEvents takes 0 or 1");

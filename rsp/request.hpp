@@ -76,6 +76,10 @@ struct Restart {};                                  // 'R': run the last program
 struct SignalSet { bool pass; std::vector<int> gdb_signals; };
 // QThreadEvents: report thread creation ("create" stop) and exit ("w" reply).
 struct ThreadEvents { bool enable; };
+// QNonStop: non-stop mode on or off; vStopped: gdb took the last stop
+// notification and asks for the next queued one.
+struct NonStop { bool enable; };
+struct StopAck {};
 // QCatchSyscalls: stop at syscall entry and return; an empty list means every syscall.
 struct CatchSyscalls { bool enable; std::vector<int> numbers; };
 // How the next vRun starts its program (gdb sends these just before it).
@@ -97,7 +101,7 @@ using Request = std::variant<
     req::ThreadInfoNext, req::Attached, req::Detach, req::Kill, req::Symbol, req::TlsAddress, req::CtrlC,
     req::FileOpen, req::FilePread, req::FilePwrite, req::FileClose, req::FileFstat,
     req::FileUnlink, req::FileReadlink, req::FileSetFs, req::MonitorCommand, req::ExtendedMode,
-    req::Run, req::AttachTo, req::Restart, req::SignalSet, req::ThreadEvents, req::CatchSyscalls,
+    req::Run, req::AttachTo, req::Restart, req::SignalSet, req::ThreadEvents, req::NonStop, req::StopAck, req::CatchSyscalls,
     req::EnvironmentReset, req::EnvironmentSet, req::EnvironmentUnset, req::SetWorkingDir, req::StartupWithShell,
     req::DisableRandomization,
     req::Malformed, req::Unknown>;

@@ -156,6 +156,12 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
   }
   cl.endpoint = *endpoint;
   ++i;
+  // "COMM --attach PID": where --attach used to go; gdbserver still takes it
+  // there, and gdb's testsuite (attach-flag.exp) writes it so.
+  if (!attach && i < args.size() && args[i] == "--attach") {
+    attach = true;
+    ++i;
+  }
   if (attach && cl.multi) {
     result.error = "--attach and --multi do not go together: attach from gdb with 'attach PID'";
     return result;

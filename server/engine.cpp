@@ -370,6 +370,7 @@ bool Engine::read_watch_saw_a_write(Process& p, const arch::HardwareHit& hit) {
 void Engine::start(Thread& t, ResumeRequest request) {
   // A failed write-back means the thread died under us; its exit status will tell.
   t.delivery_signal = 0;  // delivered now (or dropped) as gdb asks
+  t.stop_told = false;
   bool listen = t.in_group_stop && !request.step && !request.host_signal;
   bool through_syscall = request.step && !listen && step_overshoots(t);
   t.stepping_through_syscall = through_syscall;
@@ -444,10 +445,42 @@ void Engine::resume(const std::vector<ThreadResume>& plan) {
 
 void Engine::interrupt() {
   if (!running()) return;
+  if (non_stop_) {
+    Thread* chosen = nullptr;
+    for (auto& [tid, t] : threads_)
+      if (!t.state.stopped() && !t.exiting && (!chosen || tid == t.pid)) chosen = &t;
+    if (!chosen) return;
+    chosen->stop_for_gdb = SIGINT;
+    if (chosen->state.request_stop()) send_interrupt(chosen->tid);
+    return;
+  }
   stopping_all_ = true;  // with nothing else to tell, gdb hears SIGINT
   for (auto& [tid, t] : threads_)
     if (t.state.request_stop()) send_interrupt(tid);
   finish_stop_all_if_done();
+}
+
+void Engine::stop_threads(const std::vector<pid_t>& tids) {
+  for (pid_t tid : tids) {
+    Thread* t = find(tid);
+    if (!t || t->exiting || t->stop_for_gdb) continue;
+    if (t->state.stopped()) {
+      // Stopped, but gdb thinks it runs: it never heard of this stop.
+      if (!t->stop_told) report({EngineStop::Kind::Signal, tid, 0});
+      continue;
+    }
+    t->stop_for_gdb = 0;
+    if (t->state.request_stop()) send_interrupt(tid);
+  }
+}
+
+void Engine::stop_told(pid_t tid) {
+  if (Thread* t = find(tid)) t->stop_told = true;
+}
+
+bool Engine::thread_stopped(pid_t tid) const {
+  auto it = threads_.find(tid);
+  return it != threads_.end() && it->second.state.stopped();
 }
 
 void Engine::send_interrupt(pid_t tid) {
@@ -456,6 +489,7 @@ void Engine::send_interrupt(pid_t tid) {
 }
 
 void Engine::gone_thread_event(const EngineStop& stop) {
+  if (non_stop_) return report(stop);  // nothing to wait for: the others run on
   if (!awaiting_stop_) {
     // gdb has everything stopped (a thread already on its way out finished
     // only now): it hears of this at its next resume.
@@ -478,6 +512,10 @@ void Engine::stop_all_others() {
 }
 
 void Engine::event_to_report(Thread& t, const EngineStop& stop) {
+  if (non_stop_) {
+    t.stop_for_gdb.reset();  // whatever stopped it, gdb hears of a stop
+    return report(stop);
+  }
   if (stopping_all_ && reporting_) {
     t.pending = stop;
     t.pending_pc = pc(t.tid).value_or(0);
@@ -507,7 +545,7 @@ void Engine::finish_stop_all_if_done() {
 }
 
 void Engine::report_if_nothing_resumed() {
-  if (!awaiting_stop_ || stopping_all_ || running()) return;
+  if (non_stop_ || !awaiting_stop_ || stopping_all_ || running()) return;
   // A process with only threads on their way out: its exit is what comes next.
   for (const auto& [pid, p] : processes_) {
     bool someone_stays = std::any_of(threads_.begin(), threads_.end(),
@@ -525,6 +563,7 @@ void Engine::report_if_nothing_resumed() {
 
 void Engine::report(const EngineStop& given) {
   EngineStop stop = given;
+  if (Thread* t = find(stop.tid)) t->stop_told = true;
   if (!stop.pid) stop.pid = process_of(stop.tid) ? process_of(stop.tid) : pid_;
   awaiting_stop_ = false;
   last_stop_ = stop;
@@ -657,6 +696,11 @@ void Engine::handle_wait(const WaitResult& w) {
     }
     // A fork child gdb is not to hear of, at its first stop: let it go.
     if (Process& p = process(*t); p.let_go_at_first_stop && t->tid == p.pid) return let_go(p);
+    if (non_stop_ && t->stop_for_gdb) {
+      EngineStop asked{EngineStop::Kind::Signal, t->tid, *t->stop_for_gdb};
+      t->stop_for_gdb.reset();
+      return report(asked);
+    }
     // Stopped as asked: by gdb's Ctrl-C or so that another thread's event can be told.
     finish_stop_all_if_done();
     return;

@@ -158,7 +158,19 @@ class Engine {
   int remove_hardware(pid_t pid, arch::WatchKind kind, std::uint64_t address, std::uint64_t length);
 
   void resume(const std::vector<ThreadResume>& plan);
+  // All-stop: every thread stops and gdb hears SIGINT. Non-stop: one running
+  // thread (the leader if it runs) stops and reports SIGINT; the rest run on.
   void interrupt();
+  // Non-stop (QNonStop:1): an event stops only its own thread and is told at
+  // once; the other threads run on. Off: all-stop, as before.
+  void set_non_stop(bool on) { non_stop_ = on; }
+  bool non_stop() const { return non_stop_; }
+  // Non-stop's vCont;t: these threads stop, each telling gdb (signal 0) once
+  // it has; threads already stopped stay as they are.
+  void stop_threads(const std::vector<pid_t>& tids);
+  bool thread_stopped(pid_t tid) const;
+  // gdb heard of the thread's stop some other way (non-stop '?').
+  void stop_told(pid_t tid);
   // Feeds one wait status (from the SIGCHLD drain, or a test script).
   void handle_wait(const WaitResult& result);
   // Collects every status the kernel has ready, without blocking.
@@ -196,6 +208,12 @@ class Engine {
     // A single-step over a syscall instruction, made as a run to the
     // syscall's exit stop (see Arch::single_step_overshoots).
     bool stepping_through_syscall = false;
+    // Non-stop: gdb asked for this thread to stop; its next stop is told
+    // with this signal (0 for vCont;t, SIGINT for a Ctrl-C).
+    std::optional<int> stop_for_gdb;
+    // Non-stop: gdb has heard of this thread's current stop. One it has not
+    // (stopped by the attach, say) is told when gdb asks it to stop.
+    bool stop_told = false;
   };
 
   struct Process {
@@ -280,6 +298,7 @@ class Engine {
   bool report_forks_ = false;
   bool report_vforks_ = false;
   std::deque<EngineStop> gone_thread_events_;  // exits met while another event was being told
+  bool non_stop_ = false;
 };
 
 }  // namespace ustub

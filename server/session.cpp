@@ -168,11 +168,19 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             engine_.set_report_thread_events(q.enable);
             return "OK";
           },
+          [&](const r::NonStop& q) -> std::optional<std::string> {
+            non_stop_ = q.enable;
+            engine_.set_non_stop(q.enable);
+            notifications_.clear();
+            return "OK";
+          },
+          [&](const r::StopAck&) -> std::optional<std::string> { return next_notification(); },
           [&](const r::CatchSyscalls& q) -> std::optional<std::string> {
             engine_.set_catch_syscalls(q.enable, std::set<long>(q.numbers.begin(), q.numbers.end()));
             return "OK";
           },
           [&](const r::HaltReason&) -> std::optional<std::string> {
+            if (non_stop_) return halt_reasons_non_stop();
             if (unreported_exit_) return report_unreported_exit();
             EngineStop stop = engine_.last_stop();
             // The thread of the last stop may be gone since (its process killed
@@ -348,7 +356,7 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   std::string out = "PacketSize=" + rsp::number_to_hex(kPacketSize);
   out += ";QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+";
   out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;vContSupported+;QPassSignals+;QProgramSignals+;qXfer:osdata:read+";
-  out += ";QThreadEvents+;QCatchSyscalls+";
+  out += ";QThreadEvents+;QCatchSyscalls+;QNonStop+";
   if (hooks_.run)
     out += ";QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;QStartupWithShell+"
            ";QDisableRandomization+";
@@ -466,11 +474,13 @@ std::string Session::stop_reply(const EngineStop& stop) {
 // next resume reports SIGINT at once instead of running.
 void Session::request_interrupt() {
   if (!engine_.has_process()) return;
+  if (non_stop_) return engine_.interrupt();  // told by a notification, like any stop
   interrupt_pending_ = true;
   if (waiting_for_stop_) engine_.interrupt();
 }
 
 void Session::on_engine_stop(const EngineStop& stop) {
+  if (non_stop_) return notify(stop);
   bool gone = stop.process_ended();
   if (gone || stop.host_signal == SIGINT) interrupt_pending_ = false;
   if (!waiting_for_stop_) {
@@ -483,6 +493,42 @@ void Session::on_engine_stop(const EngineStop& stop) {
   if (gone && !extended_ && !engine_.has_process()) outcome_ = Outcome::ProcessExited;
   general_thread_ = {rsp::ThreadId::kAll, gone ? rsp::ThreadId::kAny : stop.tid};
   send_packet(stop_reply(stop));
+}
+
+// Non-stop: every stop is queued; the first of a queue goes out at once as a
+// "%Stop:" notification, the rest one per vStopped (gdb's flow control).
+void Session::notify(const EngineStop& stop) {
+  if (stop.kind == EngineStop::Kind::NoResumed) return;  // non-stop gdb never waits for "all"
+  bool was_empty = notifications_.empty();
+  notifications_.push_back(stop_reply(stop));
+  if (stop.process_ended() && !extended_ && !engine_.has_process()) end_after_notifications_ = true;
+  if (was_empty) send_(rsp::notification_frame("Stop:" + notifications_.front()));
+}
+
+std::string Session::next_notification() {
+  if (!notifications_.empty()) notifications_.pop_front();
+  if (!notifications_.empty()) return notifications_.front();
+  // The exit of a plain remote's only process has been taken: the session is over.
+  if (end_after_notifications_) outcome_ = Outcome::ProcessExited;
+  return "OK";
+}
+
+// Non-stop '?': a stop reply for every stopped thread, the first as the
+// reply and the rest through vStopped; "OK" when none is stopped.
+std::string Session::halt_reasons_non_stop() {
+  notifications_.clear();
+  if (unreported_exit_) {
+    notifications_.push_back(report_unreported_exit());
+    return notifications_.front();
+  }
+  const EngineStop& last = engine_.last_stop();
+  for (pid_t tid : engine_.thread_ids()) {
+    if (!engine_.thread_stopped(tid)) continue;
+    bool told_before = tid == last.tid && !last.process_ended() && last.kind != EngineStop::Kind::NoResumed;
+    engine_.stop_told(tid);
+    notifications_.push_back(stop_reply(told_before ? last : EngineStop{EngineStop::Kind::Signal, tid, 0}));
+  }
+  return notifications_.empty() ? std::string("OK") : notifications_.front();
 }
 
 std::string Session::read_registers() {
@@ -557,6 +603,7 @@ std::string Session::report_unreported_exit() {
 std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
   // Each thread takes the first action that names it (vCont's rule).
   std::vector<ThreadResume> plan;
+  std::vector<pid_t> to_stop;  // non-stop's vCont;t
   for (pid_t tid : engine_.thread_ids()) {
     for (const auto& action : r.actions) {
       rsp::ThreadId target = action.thread.value_or(rsp::ThreadId{rsp::ThreadId::kAll, rsp::ThreadId::kAll});
@@ -565,11 +612,21 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
         target = {rsp::ThreadId::kAll, selected_thread(continue_thread_)};
       }
       if (!target.matches(engine_.process_of(tid), tid)) continue;
-      if (action.kind == rsp::req::ResumeAction::Kind::Stop) break;  // all-stop: already stopped
+      if (action.kind == rsp::req::ResumeAction::Kind::Stop) {
+        to_stop.push_back(tid);  // all-stop: already stopped
+        break;
+      }
       int host_signal = gdb_to_host_signal(action.signal);
       plan.push_back({tid, {action.kind == rsp::req::ResumeAction::Kind::Step, host_signal}});
       break;
     }
+  }
+  if (non_stop_) {
+    // Non-stop: the reply is only "done"; what the threads meet comes as
+    // notifications. Threads already running are left as they are.
+    engine_.stop_threads(to_stop);
+    engine_.resume(plan);
+    return std::string("OK");
   }
   if (plan.empty() && !engine_.has_untold_events()) {
     // Every thread gdb named is gone: if the process is dying (a SIGKILL from
@@ -802,6 +859,9 @@ std::string Session::run(const rsp::req::Run& r) {
   std::string why = hooks_.run(r.argv, inferior_settings_);
   if (!why.empty()) return error_text(why);
   start_over();
+  // Non-stop: gdb takes the threads for running and stops each (vCont;t),
+  // hearing of each stop then.
+  if (non_stop_) return "OK";
   return stop_reply(engine_.last_stop());
 }
 
@@ -813,6 +873,9 @@ std::string Session::attach(const rsp::req::AttachTo& r) {
   std::string why = hooks_.attach(static_cast<pid_t>(r.pid));
   if (!why.empty()) return error_text(why);
   start_over();
+  // Non-stop: gdb takes the threads for running and stops each (vCont;t),
+  // hearing of each stop then.
+  if (non_stop_) return "OK";
   return stop_reply(engine_.last_stop());
 }
 

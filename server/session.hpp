@@ -4,6 +4,7 @@
 // through the send function. Resumes are asynchronous: the stop reply goes out
 // when the engine reports the stop, and packets (0x03, vCtrlC) are still read
 // while the inferior runs.
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -81,6 +82,9 @@ class Session {
   std::string set_thread(const rsp::req::SetThread& r);
   std::string thread_list_xml() const;
   std::string thread_local_address(const rsp::req::TlsAddress& r);
+  void notify(const EngineStop& stop);
+  std::string next_notification();
+  std::string halt_reasons_non_stop();
   std::string monitor(const std::string& command);
   void start_over();
   std::string run(const rsp::req::Run& r);
@@ -100,6 +104,10 @@ class Session {
   HostIo host_io_;
   // glibc's TLS descriptors by file (nullopt: that file has none).
   std::map<std::string, std::optional<GlibcTlsLayout>> tls_layouts_;
+  bool non_stop_ = false;
+  // Non-stop stop replies gdb has not taken yet; the front one was sent as a notification.
+  std::deque<std::string> notifications_;
+  bool end_after_notifications_ = false;  // the last process's exit is queued (plain remote)
   bool no_ack_ = false;
   bool multiprocess_ = false;
   bool hwbreak_ = false;

@@ -72,7 +72,7 @@ class Env:
         cc("-o", "basic", os.path.join(src, "basic.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
         for name in ("crash", "spin", "sleeper", "signals", "echo_line", "no_ptrace", "syscalls", "show_env", "forker", "vforker", "vfork_sleeper", "alarm_loop"):
             cc("-o", name, os.path.join(src, name + ".c"))
-        for name in ("threads", "signal_storm", "watch", "busy_threads", "exec_into"):
+        for name in ("threads", "signal_storm", "watch", "busy_threads", "exec_into", "ticker"):
             cc("-pthread", "-o", name, os.path.join(src, name + ".c"))
         cc("-pthread", "-o", "tls", os.path.join(src, "tls.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
 

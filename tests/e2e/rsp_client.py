@@ -74,6 +74,18 @@ class RspClient:
             self.send_raw(b"+")
         return expand(bytes(raw))
 
+    def read_notification(self) -> bytes:
+        """The next asynchronous notification ("%Stop:…#cs"); never acknowledged."""
+        while self.read_byte() != ord("%"):
+            pass
+        raw = bytearray()
+        while (b := self.read_byte()) != ord("#"):
+            raw.append(b)
+        received = bytes([self.read_byte(), self.read_byte()])
+        if received != checksum(bytes(raw)):
+            raise AssertionError(f"bad checksum from ustub on {bytes(raw)!r}")
+        return expand(bytes(raw))
+
     def send(self, payload) -> None:
         if isinstance(payload, str):
             payload = payload.encode()

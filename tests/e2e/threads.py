@@ -279,3 +279,59 @@ def thread_local_variables_of_the_program_and_of_a_library_in_every_thread(env):
     check(values == [1001, 2002, 3003, 4004, 100000], f"each thread's own TLS values:\n{out}")
     check("Cannot" not in out and "TLS" not in out, f"no TLS error:\n{out}")
     u.wait_exit()
+
+
+@test
+def non_stop_one_thread_stops_at_a_breakpoint_while_the_other_runs_on(env):
+    u = Ustub(env, "--once", ":0", "./ticker")
+    out = gdb(env, ["set non-stop on", remote(u.port()), "break checkpoint", "continue", "info threads",
+                    "print ticks", "shell sleep 0.3", "print ticks", "set var stop_ticking = 1", "continue -a"],
+              env.program("ticker"))
+    expect(out, r'hit Breakpoint 1, checkpoint \(\)')
+    expect(out, r'^\*\s+1\s+Thread \d+\.\d+ "ticker" checkpoint \(\)')
+    expect(out, r'^\s+2\s+Thread \d+\.\d+ "ticker" \(running\)$')
+    before, after = (int(v) for v in re.findall(r"^\$[12] = (\d+)$", out, re.M))
+    check(after > before, f"the ticker ran on while main was stopped ({before} then {after}):\n{out}")
+    expect(out, r"\[Inferior 1 \(process \d+\) exited normally\]")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def non_stop_protocol_notifications_vstopped_and_stopping_single_threads(env):
+    u = Ustub(env, "--once", ":0", "./ticker")
+    c = RspClient(("127.0.0.1", u.port()))
+    check(b"QNonStop+" in c.handshake(), "QNonStop is offered")
+    check(c.request("QNonStop:1") == b"OK", "non-stop on")
+    first = c.request("?")
+    check(first.startswith(b"T05"), f"the launched program's stop: {first!r}")
+    check(c.request("vStopped") == b"OK", "one stopped thread, one stop reply")
+    pid = int(re.search(rb"thread:p([0-9a-f]+)\.", first).group(1), 16)
+    nm = subprocess.run(["nm", env.program("ticker")], capture_output=True, text=True, check=True).stdout
+    ticks = load_base(pid) + int(re.search(r"^([0-9a-f]+) B ticks$", nm, re.M).group(1), 16)
+
+    def read_ticks():
+        return int.from_bytes(bytes.fromhex(c.request(f"m{ticks:x},8").decode()), "little")
+
+    check(c.request("vCont;c") == b"OK", "a resume is answered at once")
+    check(wait_until(lambda: read_ticks() > 20), "memory is read while the program runs, and ticks")
+    threads = re.findall(rb"p[0-9a-f]+\.[0-9a-f]+", c.request("qfThreadInfo"))
+    check(len(threads) == 2, f"main and the ticker: {threads!r}")
+    ticker = [t for t in threads if not t.endswith(b".%x" % pid)][0]
+    check(c.request(b"vCont;t:" + ticker) == b"OK", "vCont;t is answered at once")
+    note = c.read_notification()
+    check(note.startswith(b"Stop:T00") and b"thread:" + ticker + b";" in note, f"the ticker's stop: {note!r}")
+    check(c.request("vStopped") == b"OK", "no other stop queued")
+    a = read_ticks()
+    time.sleep(0.2)
+    check(read_ticks() == a, "the stopped ticker ticks no more")
+    check(c.request(b"vCont;t:p%x.%x" % (pid, pid)) == b"OK", "main stops too")
+    check(c.read_notification().startswith(b"Stop:T00"), "main's stop, signal 0")
+    check(c.request("vStopped") == b"OK", "nothing else")
+    replies = [c.request("?")]
+    while replies[-1] != b"OK":
+        replies.append(c.request("vStopped"))
+    check(len(replies) == 3 and all(r.startswith(b"T") for r in replies[:2]),
+          f"'?' gives both stopped threads, one at a time: {replies!r}")
+    check(c.request(b"vKill;%x" % pid) == b"OK", "killed")
+    c.close()
+    u.wait_exit()

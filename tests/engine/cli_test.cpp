@@ -33,6 +33,13 @@ TEST_CASE("--attach and --once") {
   CHECK(r.command->program.empty());
 }
 
+TEST_CASE("--attach after COMM, where gdbserver still takes it") {
+  auto r = parse_command_line({"--once", "localhost:2348", "--attach", "26412"});
+  REQUIRE(r.command);
+  CHECK(r.command->attach_pid == 26412);
+  CHECK(parse_command_line({":1", "--attach"}).error.find("needs a PID") != std::string::npos);
+}
+
 TEST_CASE("bad command lines say what is wrong") {
   CHECK(parse_command_line({}).error.find("missing COMM") != std::string::npos);
   CHECK(parse_command_line({":2345"}).error.find("missing PROG") != std::string::npos);
