@@ -474,8 +474,8 @@ void Engine::stop_threads(const std::vector<pid_t>& tids) {
   }
 }
 
-void Engine::stop_told(pid_t tid) {
-  if (Thread* t = find(tid)) t->stop_told = true;
+void Engine::stop_told(pid_t tid, bool told) {
+  if (Thread* t = find(tid)) t->stop_told = told;
 }
 
 bool Engine::thread_stopped(pid_t tid) const {

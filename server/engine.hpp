@@ -169,8 +169,8 @@ class Engine {
   // it has; threads already stopped stay as they are.
   void stop_threads(const std::vector<pid_t>& tids);
   bool thread_stopped(pid_t tid) const;
-  // gdb heard of the thread's stop some other way (non-stop '?').
-  void stop_told(pid_t tid);
+  // Whether gdb knows of the thread's stop, as non-stop's '?' left it.
+  void stop_told(pid_t tid, bool told);
   // Feeds one wait status (from the SIGCHLD drain, or a test script).
   void handle_wait(const WaitResult& result);
   // Collects every status the kernel has ready, without blocking.

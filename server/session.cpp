@@ -278,6 +278,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             std::vector<pid_t> pids = q.pid ? std::vector<pid_t>{static_cast<pid_t>(*q.pid)} : engine_.process_ids();
             for (pid_t pid : pids) {
               bool launched = engine_.launched(pid);
+              forget_notifications_of(pid);
               engine_.detach(pid);
               if (hooks_.detached) hooks_.detached(pid, launched);
             }
@@ -287,11 +288,13 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           [&](const r::Kill& q) -> std::optional<std::string> {
             if (attached && q.pid && engine_.has_process(static_cast<pid_t>(*q.pid)) &&
                 engine_.process_ids().size() > 1) {
+              forget_notifications_of(static_cast<pid_t>(*q.pid));
               engine_.kill(static_cast<pid_t>(*q.pid));  // one of several: the others stay
               return std::string("OK");
             }
             if (attached && (!q.pid || engine_.has_process(static_cast<pid_t>(*q.pid)))) {
               waiting_for_stop_ = false;
+              forget_notifications_of(0);
               engine_.kill();
             }
             unreported_exit_.reset();
@@ -500,35 +503,52 @@ void Session::on_engine_stop(const EngineStop& stop) {
 void Session::notify(const EngineStop& stop) {
   if (stop.kind == EngineStop::Kind::NoResumed) return;  // non-stop gdb never waits for "all"
   bool was_empty = notifications_.empty();
-  notifications_.push_back(stop_reply(stop));
+  notifications_.push_back({stop.pid ? stop.pid : engine_.process_of(stop.tid), stop_reply(stop)});
   if (stop.process_ended() && !extended_ && !engine_.has_process()) end_after_notifications_ = true;
-  if (was_empty) send_(rsp::notification_frame("Stop:" + notifications_.front()));
+  if (was_empty) send_(rsp::notification_frame("Stop:" + notifications_.front().reply));
 }
 
 std::string Session::next_notification() {
   if (!notifications_.empty()) notifications_.pop_front();
-  if (!notifications_.empty()) return notifications_.front();
+  if (!notifications_.empty()) return notifications_.front().reply;
   // The exit of a plain remote's only process has been taken: the session is over.
   if (end_after_notifications_) outcome_ = Outcome::ProcessExited;
   return "OK";
 }
 
-// Non-stop '?': a stop reply for every stopped thread, the first as the
-// reply and the rest through vStopped; "OK" when none is stopped.
+// Non-stop '?': the stop of one stopped thread (the last to report, else the
+// first), as gdbserver gives it; "OK" when none is stopped. The other stopped
+// threads gdb takes for running, and hears of when it stops them (vCont;t).
+// One reply only: gdb 13 asserts (remote.c, wait) when its first '?' brings
+// it several.
 std::string Session::halt_reasons_non_stop() {
   notifications_.clear();
   if (unreported_exit_) {
-    notifications_.push_back(report_unreported_exit());
-    return notifications_.front();
+    notifications_.push_back({0, report_unreported_exit()});
+    return notifications_.front().reply;
   }
   const EngineStop& last = engine_.last_stop();
+  std::optional<EngineStop> told;
   for (pid_t tid : engine_.thread_ids()) {
     if (!engine_.thread_stopped(tid)) continue;
-    bool told_before = tid == last.tid && !last.process_ended() && last.kind != EngineStop::Kind::NoResumed;
-    engine_.stop_told(tid);
-    notifications_.push_back(stop_reply(told_before ? last : EngineStop{EngineStop::Kind::Signal, tid, 0}));
+    bool last_stop_of_it = tid == last.tid && !last.process_ended() && last.kind != EngineStop::Kind::NoResumed;
+    if (last_stop_of_it || !told) told = last_stop_of_it ? last : EngineStop{EngineStop::Kind::Signal, tid, 0};
+    engine_.stop_told(tid, false);
   }
-  return notifications_.empty() ? std::string("OK") : notifications_.front();
+  if (!told) return "OK";
+  engine_.stop_told(told->tid, true);
+  notifications_.push_back({engine_.process_of(told->tid), stop_reply(*told)});
+  return notifications_.front().reply;
+}
+
+// A process detached or killed: its queued stops are void — all but the one
+// already sent, which gdb's vStopped will take.
+void Session::forget_notifications_of(pid_t pid) {
+  if (notifications_.size() < 2) return;
+  auto first = std::next(notifications_.begin());
+  notifications_.erase(std::remove_if(first, notifications_.end(),
+                                      [pid](const Notification& n) { return pid == 0 || n.pid == pid; }),
+                       notifications_.end());
 }
 
 std::string Session::read_registers() {

@@ -85,6 +85,7 @@ class Session {
   void notify(const EngineStop& stop);
   std::string next_notification();
   std::string halt_reasons_non_stop();
+  void forget_notifications_of(pid_t pid);  // 0: of every process
   std::string monitor(const std::string& command);
   void start_over();
   std::string run(const rsp::req::Run& r);
@@ -106,7 +107,11 @@ class Session {
   std::map<std::string, std::optional<GlibcTlsLayout>> tls_layouts_;
   bool non_stop_ = false;
   // Non-stop stop replies gdb has not taken yet; the front one was sent as a notification.
-  std::deque<std::string> notifications_;
+  struct Notification {
+    pid_t pid;  // whose stop (0: none in particular)
+    std::string reply;
+  };
+  std::deque<Notification> notifications_;
   bool end_after_notifications_ = false;  // the last process's exit is queued (plain remote)
   bool no_ack_ = false;
   bool multiprocess_ = false;

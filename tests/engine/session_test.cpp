@@ -274,3 +274,30 @@ TEST_CASE("... or at its next '?', once") {
   CHECK(h.request("?") == "W03;process:100");
   CHECK(h.session.outcome() == Session::Outcome::ProcessExited);
 }
+
+TEST_CASE("non-stop: stops go out as %Stop notifications, one at a time, the rest through vStopped") {
+  Harness h;
+  constexpr pid_t kOther = Harness::kPid + 1;
+  h.ops.set_pc(kOther, 0x1000);
+  h.engine.adopt(Harness::kPid, {Harness::kPid, kOther}, true, {EngineStop::Kind::Signal, Harness::kPid, SIGTRAP});
+  CHECK(h.request("qSupported:multiprocess+").find("QNonStop+") != std::string::npos);
+  CHECK(h.request("QNonStop:1") == "OK");
+  CHECK(h.request("vCont;c") == "OK");  // at once: the stops come later, on their own
+  std::size_t before = h.sent.size();
+  h.engine.handle_wait({Harness::kPid, stopped_status(SIGUSR1)});
+  h.engine.handle_wait({kOther, stopped_status(SIGUSR2)});
+  REQUIRE(h.sent.size() == before + 1);  // only the first goes out unasked
+  CHECK(h.sent.back().starts_with("%Stop:T1e"));
+  CHECK(h.request("vStopped").starts_with("T1f"));
+  CHECK(h.request("vStopped") == "OK");
+  // '?' names one stopped thread (the last to report), as gdbserver does;
+  // gdb hears of the other when it stops it.
+  CHECK(h.request("?").find("thread:p100.101;") != std::string::npos);
+  CHECK(h.request("vStopped") == "OK");
+  before = h.sent.size();
+  CHECK(h.request("vCont;t:p100.100") == "OK");
+  CHECK(std::count_if(h.sent.begin() + static_cast<long>(before), h.sent.end(),
+                      [](const std::string& m) { return m.starts_with("%Stop:T00"); }) == 1);
+  CHECK(h.request("vStopped") == "OK");
+  CHECK(h.request("QNonStop:2").starts_with("E"));
+}
