@@ -110,6 +110,18 @@ class Arch {
   // Whether single_step_overshoots can ever say yes (it costs a memory read per step).
   virtual bool has_overshooting_steps() const { return false; }
 
+  // A single-step of the instruction at `pc` would never get past it: the
+  // load-reserve of an atomic sequence (powerpc's larx … stcx.), whose
+  // reservation each step's trap drops. The step is made by running the
+  // thread to these addresses instead. `code` holds atomic_sequence_bytes()
+  // bytes from pc on (fewer at the end of readable memory).
+  virtual std::optional<std::vector<std::uint64_t>> atomic_sequence_exits(std::uint64_t /*pc*/,
+                                                                          std::span<const std::uint8_t> /*code*/) const {
+    return std::nullopt;
+  }
+  // How many bytes atomic_sequence_exits looks at; 0: no such sequences.
+  virtual unsigned atomic_sequence_bytes() const { return 0; }
+
   // gdb wrote `value` into the SyscallResult register at a syscall's exit
   // stop: make the program see that value as the syscall's result where the
   // kernel's convention is more than "the register holds it" (powerpc `sc`

@@ -251,6 +251,7 @@ bool Engine::breakpoint_still_planted(pid_t pid, std::uint64_t address) {
 int Engine::insert_breakpoint(pid_t pid, std::uint64_t address) {
   Process* p = find_process(pid);
   if (!p) return ESRCH;
+  p->atomic_breakpoints.erase(address);  // gdb's now (or ours, recorded by the caller after this)
   if (p->breakpoints.contains(address)) {
     if (breakpoint_still_planted(pid, address)) return 0;  // gdb may insert twice; once is enough
     p->breakpoints.remove(address);  // stale: plant it afresh over the new code
@@ -270,6 +271,12 @@ int Engine::remove_breakpoint(pid_t pid, std::uint64_t address) {
   Process* p = find_process(pid);
   if (!p) return ESRCH;
   if (!p->breakpoints.contains(address)) return 0;  // already gone: removing is idempotent for gdb
+  // An exit of an atomic step under way stays planted, as ours, until the step ends.
+  if (Thread* stepper = find(p->atomic_stepper); stepper && !p->atomic_breakpoints.count(address) &&
+      std::find(stepper->atomic_exits.begin(), stepper->atomic_exits.end(), address) != stepper->atomic_exits.end()) {
+    p->atomic_breakpoints.insert(address);
+    return 0;
+  }
   bool planted = breakpoint_still_planted(pid, address);
   auto original = p->breakpoints.remove(address);
   p->removed_breakpoints.insert(address);
@@ -382,12 +389,84 @@ void Engine::start(Thread& t, ResumeRequest request) {
   if (log_)
     log_(std::string(listen ? "listen" : through_syscall ? "step (through a syscall)" : request.step ? "step" : to_syscall ? "syscall" : "cont") + " tid " +
          std::to_string(t.tid) + " signal " + std::to_string(request.host_signal));
+  if (request.step && !listen && !through_syscall && start_atomic_step(t, request.host_signal)) return;
   if (listen)
     ops_->listen(t.tid);
   else if (to_syscall || through_syscall)
     ops_->resume_to_syscall(t.tid, request.host_signal);
   else
     ops_->resume(t.tid, request.step, request.host_signal);
+}
+
+bool Engine::start_atomic_step(Thread& t, int host_signal) {
+  unsigned bytes = arch_->atomic_sequence_bytes();
+  Process& p = process(t);
+  if (bytes == 0 || p.atomic_stepper) return false;
+  auto pc = this->pc(t.tid);
+  if (!pc) return false;
+  std::vector<std::uint8_t> code(bytes);
+  long n = read_memory(t.pid, *pc, code);  // the program's bytes, not our breakpoints
+  if (n < 4) return false;
+  code.resize(static_cast<std::size_t>(n));
+  auto exits = arch_->atomic_sequence_exits(*pc, code);
+  if (!exits) return false;
+  for (std::uint64_t address : *exits) {
+    if (p.breakpoints.contains(address)) continue;  // gdb's own: a hit there ends the step too
+    if (insert_breakpoint(t.pid, address) != 0) {
+      end_atomic_step(p, false);
+      return false;
+    }
+    p.atomic_breakpoints.insert(address);
+  }
+  p.atomic_stepper = t.tid;
+  t.atomic_exits = *exits;
+  if (log_) log_("step through an atomic sequence: cont tid " + std::to_string(t.tid));
+  ops_->resume(t.tid, false, host_signal);
+  return true;
+}
+
+bool Engine::reached_atomic_exit(Thread& t) {
+  TrapInfo trap;
+  ops_->get_trap_info(t.tid, trap);
+  if (trap.code != kSiKernel && trap.code != kTrapBreakpoint) return false;
+  auto pc = this->pc(t.tid);
+  if (!pc) return false;
+  std::uint64_t address = arch_->breakpoint_address_from_trap_pc(*pc);
+  if (std::find(t.atomic_exits.begin(), t.atomic_exits.end(), address) == t.atomic_exits.end()) return false;
+  if (address != *pc) t.registers->write_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info, address);
+  return true;
+}
+
+bool Engine::park_at_atomic_breakpoint(Thread& t, const TrapInfo& trap) {
+  Process& p = process(t);
+  if (p.atomic_breakpoints.empty() || (trap.code != kSiKernel && trap.code != kTrapBreakpoint)) return false;
+  auto pc = this->pc(t.tid);
+  if (!pc) return false;
+  std::uint64_t address = arch_->breakpoint_address_from_trap_pc(*pc);
+  if (!p.atomic_breakpoints.count(address)) return false;
+  if (address != *pc) {
+    t.registers->write_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info, address);
+    forbid_syscall_restart(t);
+  }
+  t.state.on_stop(StopKind::Event);
+  t.parked = true;
+  finish_stop_all_if_done();
+  return true;
+}
+
+// All-stop: a parked thread stays stopped when the step's end is told, as
+// every thread then stops; it runs on otherwise (non-stop, or the stepping
+// thread is gone).
+void Engine::end_atomic_step(Process& p, bool release_parked) {
+  for (std::uint64_t address : p.atomic_breakpoints) remove_breakpoint(p.pid, address);
+  p.atomic_breakpoints.clear();
+  if (Thread* stepper = find(p.atomic_stepper)) stepper->atomic_exits.clear();
+  p.atomic_stepper = 0;
+  for (auto& [tid, t] : threads_) {
+    if (t.pid != p.pid || !t.parked) continue;
+    t.parked = false;
+    if (release_parked && t.state.stopped()) resume_quietly(t, t.state.last_resume(), 0);
+  }
 }
 
 bool Engine::pending_still_valid(Thread& t) {
@@ -651,6 +730,18 @@ void Engine::handle_wait(const WaitResult& w) {
   t->delivery_signal = 0;  // only a signal found at attach is handed back at detach
 
   if (t->needs_debug_registers && process(*t).hw) write_debug_registers(*t);
+  if (!t->atomic_exits.empty()) {
+    // A step through an atomic sequence ends here: at one of its exits (the
+    // step is done, as a single-step would have told it), or for any other
+    // reason (gdb will step again).
+    bool done = event == 0 && signal == SIGTRAP && reached_atomic_exit(*t);
+    end_atomic_step(process(*t), non_stop_);
+    if (done) {
+      t->state.on_stop(StopKind::Event);
+      event_to_report(*t, {EngineStop::Kind::Signal, t->tid, SIGTRAP});
+      return;
+    }
+  }
   if (event == PTRACE_EVENT_EXIT) {
     // On its way out: let it finish whatever anyone wants. A leader that
     // leaves before its threads (pthread_exit in main) gives no other sign.
@@ -723,6 +814,7 @@ void Engine::handle_wait(const WaitResult& w) {
     } else {
       TrapInfo trap;  // left zeroed if the kernel will not say: then it is a plain SIGTRAP
       ops_->get_trap_info(t->tid, trap);
+      if (park_at_atomic_breakpoint(*t, trap)) return;
       stop = decode_trap(*t, trap);
       if (!stop.software_breakpoint && rewind_to_removed_breakpoint(*t, trap)) {
         t->state.on_stop(StopKind::Event);
@@ -819,6 +911,8 @@ void Engine::forget_all_threads_but(pid_t tid) {
 void Engine::handle_exit(pid_t tid, int status) {
   pid_t pid = process_of(tid);
   bool leader = tid == pid;
+  // Its atomic step will never end: the threads waiting for it go on.
+  if (Process* p = find_process(pid); p && p->atomic_stepper == tid && !leader) end_atomic_step(*p, true);
   threads_.erase(tid);
   if (!leader) {
     if (report_thread_events_) {
@@ -915,6 +1009,8 @@ void Engine::drain_events() {
 
 void Engine::remove_all_breakpoints(Process& p) {
   for (std::uint64_t address : p.breakpoints.addresses()) remove_breakpoint(p.pid, address);
+  p.atomic_breakpoints.clear();
+  p.atomic_stepper = 0;
 }
 
 void Engine::kill() {

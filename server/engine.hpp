@@ -214,6 +214,12 @@ class Engine {
     // Non-stop: gdb has heard of this thread's current stop. One it has not
     // (stopped by the attach, say) is told when gdb asks it to stop.
     bool stop_told = false;
+    // Its step runs through an atomic sequence to these addresses
+    // (Arch::atomic_sequence_exits) instead of single-stepping.
+    std::vector<std::uint64_t> atomic_exits;
+    // It ran into a breakpoint planted for another thread's atomic step and
+    // waits, unseen, until that step is over.
+    bool parked = false;
   };
 
   struct Process {
@@ -228,6 +234,10 @@ class Engine {
     // A fork child gdb is not to hear of: let go once its first stop lands.
     bool let_go_at_first_stop = false;
     bool shares_parent_memory = false;  // a vfork child, until it execs or exits
+    // One thread's step through an atomic sequence at a time: its thread and
+    // the breakpoints planted for it (gdb's own ones at the exits are not).
+    pid_t atomic_stepper = 0;
+    std::set<std::uint64_t> atomic_breakpoints;
   };
 
   Thread* find(pid_t tid);
@@ -259,6 +269,14 @@ class Engine {
   long syscall_number_register(Thread& t);
   bool pending_still_valid(Thread& t);
   void start(Thread& t, ResumeRequest request);
+  // A step at a load-reserve: plant breakpoints at the sequence's exits and
+  // continue. False: not at one (or another thread's is under way): single-step.
+  bool start_atomic_step(Thread& t, int host_signal);
+  // The step's thread reached an exit: true, with the pc on it.
+  bool reached_atomic_exit(Thread& t);
+  // Another thread ran into one of those breakpoints: true, and it waits.
+  bool park_at_atomic_breakpoint(Thread& t, const TrapInfo& trap);
+  void end_atomic_step(Process& p, bool release_parked);
   void report(const EngineStop& stop);
   void process_gone(const EngineStop& stop);
   EngineStop decode_trap(Thread& t, const TrapInfo& trap);

@@ -2,6 +2,8 @@
 
 #include <capstone/capstone.h>
 
+#include <algorithm>
+
 namespace arch::ppc64 {
 
 namespace {
@@ -13,17 +15,74 @@ std::uint32_t word_of(std::span<const std::uint8_t> bytes, Endian endian) {
   return w;
 }
 
-// One Capstone handle per byte order, opened once.
+// One Capstone handle per byte order, opened once, with operand details
+// (branch targets).
 csh handle_for(Endian endian) {
   static csh handles[2] = {0, 0};
   static bool opened[2] = {false, false};
   unsigned i = endian == Endian::Little ? 0 : 1;
   if (!opened[i]) {
     auto mode = static_cast<cs_mode>(CS_MODE_64 | (endian == Endian::Little ? CS_MODE_LITTLE_ENDIAN : CS_MODE_BIG_ENDIAN));
-    if (cs_open(CS_ARCH_PPC, mode, &handles[i]) != CS_ERR_OK) handles[i] = 0;
+    if (cs_open(CS_ARCH_PPC, mode, &handles[i]) != CS_ERR_OK)
+      handles[i] = 0;
+    else
+      cs_option(handles[i], CS_OPT_DETAIL, CS_OPT_ON);
     opened[i] = true;
   }
   return handles[i];
+}
+
+// X-form (primary opcode 31) extended opcodes. Capstone 4 decodes lwarx,
+// ldarx, stwcx. and stdcx. but not the byte, halfword and quadword forms of
+// ISA 2.06/2.07, which are recognised by their encoding.
+constexpr std::uint32_t kXFormMask = 0xfc0007feu;
+bool is_load_reserve_form(std::uint32_t w) {
+  for (std::uint32_t xo : {20u, 84u, 52u, 116u, 276u})  // lwarx ldarx lbarx lharx lqarx
+    if ((w & kXFormMask) == (0x7c000000u | xo << 1)) return true;
+  return false;
+}
+bool is_store_conditional_form(std::uint32_t w) {
+  for (std::uint32_t xo : {150u, 214u, 694u, 726u, 182u})  // stwcx. stdcx. stbcx. sthcx. stqcx.
+    if ((w & (kXFormMask | 1u)) == (0x7c000001u | xo << 1)) return true;
+  return false;
+}
+
+enum class Kind { LoadReserve, StoreConditional, ConditionalBranch, OtherBranch, Other };
+
+struct Decoded {
+  Kind kind = Kind::Other;
+  std::uint64_t target = 0;  // ConditionalBranch with a known target
+};
+
+Decoded decode(csh handle, std::span<const std::uint8_t> bytes, std::uint64_t address, Endian endian) {
+  std::uint32_t w = word_of(bytes, endian);
+  if (is_load_reserve_form(w)) return {Kind::LoadReserve};
+  if (is_store_conditional_form(w)) return {Kind::StoreConditional};
+  Decoded d;
+  cs_insn* insn = nullptr;
+  std::size_t n = handle ? cs_disasm(handle, bytes.data(), 4, address, 1, &insn) : 0;
+  if (n == 0) return d;
+  if (insn[0].id == PPC_INS_LWARX || insn[0].id == PPC_INS_LDARX) d.kind = Kind::LoadReserve;
+  if (insn[0].id == PPC_INS_STWCX || insn[0].id == PPC_INS_STDCX) d.kind = Kind::StoreConditional;
+  // Branches by their primary opcode: Capstone 4 puts bc and its aliases
+  // (bne-, bdnz, …) in no group. 16: bc, whose target Capstone gives as the
+  // immediate operand (with LK set it is a call, which leaves the sequence
+  // for good); 18: b; 19: bclr, bcctr, bctar, whose targets are registers.
+  std::uint32_t primary = w >> 26, extended = (w >> 1) & 0x3ff;
+  bool link = (w & 1u) != 0;
+  if (primary == 16 && !link) {
+    const cs_ppc& ppc = insn[0].detail->ppc;
+    d.kind = Kind::OtherBranch;
+    for (unsigned i = 0; i < ppc.op_count; ++i)
+      if (ppc.operands[i].type == PPC_OP_IMM) {
+        d.kind = Kind::ConditionalBranch;
+        d.target = static_cast<std::uint64_t>(ppc.operands[i].imm);
+      }
+  } else if (primary == 16 || primary == 18 || (primary == 19 && (extended == 16 || extended == 528 || extended == 560))) {
+    d.kind = Kind::OtherBranch;
+  }
+  cs_free(insn, n);
+  return d;
 }
 
 }  // namespace
@@ -43,6 +102,35 @@ bool is_syscall_instruction(std::span<const std::uint8_t> instruction, Endian en
   // Capstone 4 predates ISA 3.0's scv (primary opcode 17 with the low bits 01),
   // which it cannot decode; that form is recognised here.
   return (word_of(instruction, endian) & 0xfc000003u) == 0x44000001u;
+}
+
+std::optional<std::vector<std::uint64_t>> atomic_sequence_exits(std::uint64_t pc, std::span<const std::uint8_t> code,
+                                                                Endian endian) {
+  csh handle = handle_for(endian);
+  if (code.size() < 4 || decode(handle, code.first(4), pc, endian).kind != Kind::LoadReserve) return std::nullopt;
+  std::vector<std::uint64_t> branch_targets;
+  for (unsigned i = 1; i < kAtomicSequenceLimit && 4 * (i + 1) <= code.size(); ++i) {
+    std::uint64_t address = pc + 4 * i;
+    Decoded d = decode(handle, code.subspan(4 * i, 4), address, endian);
+    switch (d.kind) {
+      case Kind::LoadReserve:
+      case Kind::OtherBranch:
+        return std::nullopt;
+      case Kind::ConditionalBranch:
+        branch_targets.push_back(d.target);
+        break;
+      case Kind::StoreConditional: {
+        std::vector<std::uint64_t> exits{address + 4};
+        // A branch that stays inside the sequence is part of it.
+        for (std::uint64_t t : branch_targets)
+          if ((t < pc || t > address) && std::find(exits.begin(), exits.end(), t) == exits.end()) exits.push_back(t);
+        return exits;
+      }
+      case Kind::Other:
+        break;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace arch::ppc64

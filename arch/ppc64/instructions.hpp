@@ -2,7 +2,9 @@
 // What ustub needs to know about single powerpc64 instructions, decoded with
 // Capstone.
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "arch/arch.hpp"
 
@@ -12,5 +14,18 @@ namespace arch::ppc64 {
 // returns from the call with the trace bit already consumed), so the
 // instruction after it would run unseen.
 bool is_syscall_instruction(std::span<const std::uint8_t> instruction, Endian endian);
+
+// A load-reserve (l[bhwdq]arx) at `pc` opens an atomic sequence that a
+// single-step would break: the trap after each instruction drops the
+// reservation, so the store-conditional fails and the loop never ends. The
+// sequence is run instead, to these addresses: the instruction after the
+// store-conditional, and any conditional branch's target outside the
+// sequence. nullopt: no load-reserve at pc, or a sequence that cannot be run
+// that way (no store-conditional within 16 instructions, an unconditional or
+// indirect branch in it, a second load-reserve): the caller single-steps.
+// `code` holds the bytes from pc on.
+std::optional<std::vector<std::uint64_t>> atomic_sequence_exits(std::uint64_t pc, std::span<const std::uint8_t> code,
+                                                                Endian endian);
+inline constexpr unsigned kAtomicSequenceLimit = 16;  // instructions, store-conditional included
 
 }  // namespace arch::ppc64

@@ -122,6 +122,13 @@ std::optional<std::uint64_t> Ppc64Arch::dtv_pointer_address(RegisterAccess& regs
   return *r13 - 0x7008;
 }
 
+std::optional<std::vector<std::uint64_t>> Ppc64Arch::atomic_sequence_exits(std::uint64_t pc,
+                                                                           std::span<const std::uint8_t> code) const {
+  return ppc64::atomic_sequence_exits(pc, code, endian_);
+}
+
+unsigned Ppc64Arch::atomic_sequence_bytes() const { return 4 * ppc64::kAtomicSequenceLimit; }
+
 bool Ppc64Arch::single_step_overshoots(std::span<const std::uint8_t> instruction) const {
   return ppc64::is_syscall_instruction(instruction, endian_);
 }

@@ -23,6 +23,9 @@ class Ppc64Arch final : public Arch {
   bool optional_feature_present(std::string_view feature, const RegsetReader& read) const override;
   void syscall_result_written(std::int64_t value, RegisterAccess& regs) const override;
   bool single_step_overshoots(std::span<const std::uint8_t> instruction) const override;
+  std::optional<std::vector<std::uint64_t>> atomic_sequence_exits(std::uint64_t pc,
+                                                                  std::span<const std::uint8_t> code) const override;
+  unsigned atomic_sequence_bytes() const override;
   bool has_overshooting_steps() const override { return true; }
   std::unique_ptr<HardwareDebug> make_hardware_debug() const override;
   std::optional<std::uint64_t> dtv_pointer_address(RegisterAccess& regs) const override;

@@ -6,6 +6,7 @@
 
 #include "arch/arch.hpp"
 #include "arch/ppc64/hw_debug.hpp"
+#include "arch/ppc64/instructions.hpp"
 #include "server/engine.hpp"
 #include "tests/engine/scripted_ops.hpp"
 
@@ -301,4 +302,142 @@ TEST_CASE("ppc64: a thread's dtv pointer is the last word of the TCB, 0x7008 bel
   Ppc64Process p;
   p.set(13 * 8, 0x7fffb7f77100);
   CHECK(p.engine.dtv_pointer_address(kPid) == 0x7fffb7f77100 - 0x7008);
+}
+
+namespace {
+
+// Assembled with powerpc64le-linux-gnu-as -mpower8, at 0x10000800:
+//   0: ldarx r9,0,r3   4: add r9,r9,r4   8: stdcx. r9,0,r3   c: bne- 0
+//  10: lwarx r9,0,r3  14: cmpw r9,r4    18: bne- 0x24       1c: stwcx. r5,0,r3  20: bne- 0x10
+//  24: lbarx r9,0,r3  28: stbcx. r9,0,r3  2c: b 0
+constexpr std::uint64_t kSequenceBase = 0x10000800;
+const std::vector<std::uint8_t> kSequences = {
+    0xa8, 0x18, 0x20, 0x7d, 0x14, 0x22, 0x29, 0x7d, 0xad, 0x19, 0x20, 0x7d, 0xf4, 0xff, 0xc2, 0x40,
+    0x28, 0x18, 0x20, 0x7d, 0x00, 0x20, 0x09, 0x7c, 0x0c, 0x00, 0xc2, 0x40, 0x2d, 0x19, 0xa0, 0x7c,
+    0xf0, 0xff, 0xc2, 0x40, 0x68, 0x18, 0x20, 0x7d, 0x6d, 0x1d, 0x20, 0x7d, 0xd4, 0xff, 0xff, 0x4b};
+
+std::optional<std::vector<std::uint64_t>> exits_at(std::uint64_t offset, std::vector<std::uint8_t> code = kSequences) {
+  return arch::ppc64::atomic_sequence_exits(kSequenceBase + offset, std::span(code).subspan(offset),
+                                            arch::Endian::Little);
+}
+
+}  // namespace
+
+TEST_CASE("ppc64: an atomic add (ldarx … stdcx.) is run to the instruction after its stdcx.") {
+  auto exits = exits_at(0);
+  REQUIRE(exits);
+  CHECK(*exits == std::vector<std::uint64_t>{kSequenceBase + 0xc});  // the bne that retries stays outside
+}
+
+TEST_CASE("ppc64: a compare-and-swap also stops where its conditional branch leaves the sequence") {
+  auto exits = exits_at(0x10);
+  REQUIRE(exits);
+  CHECK(*exits == std::vector<std::uint64_t>{kSequenceBase + 0x20, kSequenceBase + 0x24});
+}
+
+TEST_CASE("ppc64: byte-sized reservations (lbarx/stbcx., beyond Capstone 4) are sequences too") {
+  auto exits = exits_at(0x24);
+  REQUIRE(exits);
+  CHECK(*exits == std::vector<std::uint64_t>{kSequenceBase + 0x2c});
+}
+
+TEST_CASE("ppc64: what is not a sequence ustub can run is single-stepped as usual") {
+  CHECK_FALSE(exits_at(4));  // not at a load-reserve
+  // No store-conditional: the add repeated 16 times after the ldarx.
+  std::vector<std::uint8_t> endless = {0xa8, 0x18, 0x20, 0x7d};
+  for (int i = 0; i < 16; ++i) endless.insert(endless.end(), {0x14, 0x22, 0x29, 0x7d});
+  CHECK_FALSE(arch::ppc64::atomic_sequence_exits(kSequenceBase, endless, arch::Endian::Little));
+  // An unconditional branch inside: lbarx, then `b 0` before any store-conditional.
+  std::vector<std::uint8_t> jumps = {0x68, 0x18, 0x20, 0x7d, 0xd4, 0xff, 0xff, 0x4b, 0x6d, 0x1d, 0x20, 0x7d};
+  CHECK_FALSE(arch::ppc64::atomic_sequence_exits(kSequenceBase, jumps, arch::Endian::Little));
+  // Cut short: the bytes end before the store-conditional.
+  CHECK_FALSE(arch::ppc64::atomic_sequence_exits(kSequenceBase, std::span(kSequences).first(8), arch::Endian::Little));
+}
+
+namespace {
+
+std::uint32_t word_at(ScriptedOps& ops, std::uint64_t address) {
+  std::uint32_t w = 0;
+  for (unsigned i = 0; i < 4; ++i) w |= std::uint32_t{ops.memory[address + i]} << (8 * i);
+  return w;
+}
+
+// The thread stopped at an atomic add's ldarx (kSequences at kSequenceBase).
+struct AtAtomicAdd : Ppc64Process {
+  std::vector<EngineStop> stops;
+  AtAtomicAdd() {
+    for (std::size_t i = 0; i < kSequences.size(); ++i) ops.memory[kSequenceBase + i] = kSequences[i];
+    for (std::uint64_t a = kSequenceBase + kSequences.size(); a < kSequenceBase + 0x100; ++a) ops.memory[a] = 0;
+    set(kNipOffset, kSequenceBase);
+    engine.set_stop_handler([this](const EngineStop& s) { stops.push_back(s); });
+  }
+  void trap_at(std::uint64_t address) {
+    set(kNipOffset, address);  // powerpc reports the trap instruction's own address
+    ops.traps[kPid] = {SIGTRAP, 1 /* TRAP_BRKPT */};
+    engine.handle_wait({kPid, stopped_status(SIGTRAP)});
+  }
+};
+
+constexpr std::uint32_t kTrap = 0x7fe00008;
+
+}  // namespace
+
+TEST_CASE("ppc64: a step at a ldarx runs the sequence to its exit and is told as one step") {
+  AtAtomicAdd p;
+  p.ops.log.clear();
+  p.engine.resume({{kPid, {true, 0}}});
+  CHECK(p.ops.log.back() == "cont 300 sig 0");  // not PTRACE_SINGLESTEP
+  CHECK(word_at(p.ops, kSequenceBase + 0xc) == kTrap);  // planted after the stdcx.
+  std::vector<std::uint8_t> seen(4);
+  p.engine.read_memory(kPid, kSequenceBase + 0xc, seen);
+  CHECK(seen == std::vector<std::uint8_t>{0xf4, 0xff, 0xc2, 0x40});  // gdb never sees it
+  p.trap_at(kSequenceBase + 0xc);
+  REQUIRE(p.stops.size() == 1);
+  CHECK(p.stops[0].host_signal == SIGTRAP);
+  CHECK_FALSE(p.stops[0].software_breakpoint);  // a step's end, not a breakpoint of gdb's
+  CHECK(*p.engine.pc(kPid) == kSequenceBase + 0xc);
+  CHECK(word_at(p.ops, kSequenceBase + 0xc) == 0x40c2fff4);  // the bne is back
+  // The next step, at the bne, is an ordinary one.
+  p.engine.resume({{kPid, {true, 0}}});
+  CHECK(p.ops.log.back() == "step 300 sig 0");
+}
+
+TEST_CASE("ppc64: gdb's own breakpoint at the exit is left to gdb when the atomic step ends") {
+  AtAtomicAdd p;
+  REQUIRE(p.engine.insert_breakpoint(kPid, kSequenceBase + 0xc) == 0);
+  p.engine.resume({{kPid, {true, 0}}});
+  p.trap_at(kSequenceBase + 0xc);
+  REQUIRE(p.stops.size() == 1);
+  CHECK(word_at(p.ops, kSequenceBase + 0xc) == kTrap);  // still planted: it is gdb's
+}
+
+TEST_CASE("ppc64: an atomic step that stops for something else ends, and takes its breakpoints out") {
+  AtAtomicAdd p;
+  p.engine.resume({{kPid, {true, 0}}});
+  p.set(kNipOffset, kSequenceBase + 4);
+  p.engine.handle_wait({kPid, stopped_status(SIGSEGV)});
+  REQUIRE(p.stops.size() == 1);
+  CHECK(p.stops[0].host_signal == SIGSEGV);
+  CHECK(word_at(p.ops, kSequenceBase + 0xc) == 0x40c2fff4);
+}
+
+TEST_CASE("ppc64: another thread that runs into an atomic step's breakpoint waits, unseen, until the step ends") {
+  AtAtomicAdd p;
+  constexpr pid_t kOther = kPid + 1;
+  p.ops.general[kOther].assign(48 * 8, 0);
+  p.engine.adopt(kPid, {kPid, kOther}, true, {EngineStop::Kind::Signal, kPid, SIGTRAP});
+  p.engine.resume({{kPid, {true, 0}}, {kOther, {}}});
+  std::uint64_t at_exit = kSequenceBase + 0xc;
+  std::memcpy(p.ops.general[kOther].data() + kNipOffset, &at_exit, 8);
+  p.ops.traps[kOther] = {SIGTRAP, 1};
+  p.engine.handle_wait({kOther, stopped_status(SIGTRAP)});
+  CHECK(p.stops.empty());  // not gdb's breakpoint: nothing to tell
+  p.ops.log.clear();
+  p.trap_at(at_exit);
+  REQUIRE(p.stops.size() == 1);  // the other thread is stopped already: told at once
+  CHECK(p.stops[0].tid == kPid);
+  CHECK(p.ops.log.end() == std::find(p.ops.log.begin(), p.ops.log.end(), "interrupt 301"));
+  // Resumed by gdb, it runs the instruction it stopped at, which is the program's again.
+  CHECK(word_at(p.ops, at_exit) == 0x40c2fff4);
+  CHECK(*p.engine.pc(kOther) == at_exit);
 }

@@ -154,6 +154,22 @@ SESSIONS = [
         "guest_expect": [r"^counter 10$"],
     },
     {
+        # ustub's own answer to a single-step at a ldarx (what range stepping
+        # and clients without gdb's atomic-sequence logic rely on): a raw
+        # vCont;s runs the sequence and stops after the stdcx., never between.
+        "name": "ustub steps over an atomic sequence itself",
+        "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/atomics",
+        "program": "atomics",
+        "gdb": ["break bump", "continue",
+                "python exec(\"while 'ldarx' not in gdb.execute('x/i $pc', to_string=True): "
+                "gdb.execute('stepi', to_string=True)\")",
+                "x/i $pc", "maint packet vCont;s", "maint flush register-cache", "x/i $pc",
+                "delete", "continue"],
+        "expect": [r"=> 0x[0-9a-f]+ <bump\+\d+>:\s+ldarx", r'received: "T05',
+                   r"=> 0x[0-9a-f]+ <bump\+\d+>:\s+bne", r"\[Inferior 1 \(process \d+\) exited normally\]"],
+        "guest_expect": [r"^counter 10$"],
+    },
+    {
         "name": "threads",
         "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/threads",
         "program": "threads",
