@@ -120,6 +120,8 @@ std::vector<std::string> tls_layout_candidates(int pid) {
     bool glibc = base.starts_with("libc.so") || base.starts_with("libc-") || base.starts_with("libpthread");
     if (glibc && seen.insert(path).second) out.push_back(path);
   }
+  // A static program carries glibc's descriptors in its own symbol table.
+  out.push_back("/proc/" + std::to_string(pid) + "/exe");
   return out;
 }
 
@@ -127,8 +129,10 @@ std::variant<std::uint64_t, TlsError> thread_local_address(const GlibcTlsLayout&
                                                           std::uint64_t dtv_pointer_address,
                                                           std::uint64_t link_map, std::uint64_t offset,
                                                           const MemoryReader& read) {
-  if (link_map == 0) return TlsError{"no link_map for the module (a static program?)"};
-  auto modid = read_unsigned(read, link_map + layout.link_map_modid.offset, layout.link_map_modid.bits / 8);
+  // gdb names no link_map in a static program, whose only TLS module is
+  // itself: module 1, as in glibc's static TLS set-up.
+  auto modid = link_map == 0 ? std::optional<std::uint64_t>(1)
+                             : read_unsigned(read, link_map + layout.link_map_modid.offset, layout.link_map_modid.bits / 8);
   if (!modid) return TlsError{"cannot read the module's link_map"};
   if (*modid == 0) return TlsError{"the module has no thread-local storage"};
   auto dtv = read_unsigned(read, dtv_pointer_address, 8);

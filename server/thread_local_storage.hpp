@@ -32,8 +32,8 @@ struct GlibcTlsLayout {
 std::optional<GlibcTlsLayout> read_glibc_tls_layout(const std::string& elf_path);
 
 // The files to read it from in a running process: its libc (or, for glibc
-// before 2.34, libpthread), from /proc/PID/maps. A static program has no
-// link_map for gdb to give, so gdb never asks about one.
+// before 2.34, libpthread), from /proc/PID/maps; then the program itself,
+// which holds them when it is linked statically.
 std::vector<std::string> tls_layout_candidates(int pid);
 
 struct TlsError {
@@ -41,7 +41,8 @@ struct TlsError {
 };
 
 // dtv[modid].pointer.val + offset, where modid is the link_map's TLS module
-// id and the dtv is the one whose address sits at `dtv_pointer_address`.
+// id (1 when gdb gives no link_map: a static program) and the dtv is the one
+// whose address sits at `dtv_pointer_address`.
 std::variant<std::uint64_t, TlsError> thread_local_address(const GlibcTlsLayout& layout,
                                                           std::uint64_t dtv_pointer_address,
                                                           std::uint64_t link_map, std::uint64_t offset,

@@ -75,6 +75,7 @@ class Env:
         for name in ("threads", "signal_storm", "watch", "busy_threads", "exec_into", "ticker"):
             cc("-pthread", "-o", name, os.path.join(src, name + ".c"))
         cc("-pthread", "-o", "tls", os.path.join(src, "tls.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
+        cc("-static", "-pthread", "-o", "tls_static", os.path.join(src, "tls.c"), os.path.join(src, "libdemo.c"))
 
     def program(self, name):
         return os.path.join(self.bin, name)

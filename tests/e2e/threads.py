@@ -265,20 +265,29 @@ def attaching_into_a_signal_keeps_it_and_detaching_delivers_it(env):
         proc.wait()
 
 
-@test
-def thread_local_variables_of_the_program_and_of_a_library_in_every_thread(env):
-    # Each thread sets its own thread_number (the program's TLS) and ticks its
-    # own demo_thread_ticks (libdemo.so's) that many times; main has 100 and 0.
-    u = Ustub(env, "--once", ":0", "./tls")
+def check_thread_local_variables(env, program):
+    # Each thread sets its own thread_number and ticks its own
+    # demo_thread_ticks that many times; main has 100 and 0.
+    u = Ustub(env, "--once", ":0", "./" + program)
     out = gdb(env, [remote(u.port()), "break checkpoint", "continue", "print thread_number",
                     "thread apply all -q print thread_number * 1000 + demo_thread_ticks",
-                    "kill"], env.program("tls"))
+                    "kill"], env.program(program))
     expect(out, r"hit Breakpoint 1, checkpoint \(\)")
     expect(out, r"^\$1 = 3$")  # the thread at the breakpoint is worker 3
     values = sorted(int(v) for v in re.findall(r"^\$(?:[2-6]) = (\d+)$", out, re.M))
     check(values == [1001, 2002, 3003, 4004, 100000], f"each thread's own TLS values:\n{out}")
     check("Cannot" not in out and "TLS" not in out, f"no TLS error:\n{out}")
     u.wait_exit()
+
+
+@test
+def thread_local_variables_of_the_program_and_of_a_library_in_every_thread(env):
+    check_thread_local_variables(env, "tls")  # libdemo.so's TLS is a module of its own
+
+
+@test
+def thread_local_variables_of_a_static_program(env):
+    check_thread_local_variables(env, "tls_static")  # gdb names no link_map: module 1
 
 
 @test
