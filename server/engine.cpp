@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace ustub {
 
@@ -87,6 +88,7 @@ void Engine::keep_signal_stop(pid_t tid, int host_signal) {
   if (Thread* t = find(tid)) {
     t->pending = EngineStop{EngineStop::Kind::Signal, tid, host_signal};
     t->delivery_signal = host_signal;
+    t->at_signal_delivery = true;
   }
 }
 
@@ -379,6 +381,14 @@ void Engine::start(Thread& t, ResumeRequest request) {
   t.delivery_signal = 0;  // delivered now (or dropped) as gdb asks
   t.stop_told = false;
   bool listen = t.in_group_stop && !request.step && !request.host_signal;
+  if (request.host_signal && !std::exchange(t.at_signal_delivery, false)) {
+    // Stopped by our PTRACE_INTERRUPT or at an event: the kernel would drop
+    // the signal given to PTRACE_CONT. It is sent instead, and taken through
+    // when its delivery-stop comes (gdb's `signal SIG` on such a thread).
+    if (ops_->send_signal(t.pid, t.tid, request.host_signal) == 0) t.sent_signals.push_back(request.host_signal);
+    request.host_signal = 0;
+  }
+  t.at_signal_delivery = false;
   bool through_syscall = request.step && !listen && step_overshoots(t);
   t.stepping_through_syscall = through_syscall;
   t.registers->flush();
@@ -467,6 +477,14 @@ void Engine::end_atomic_step(Process& p, bool release_parked) {
     t.parked = false;
     if (release_parked && t.state.stopped()) resume_quietly(t, t.state.last_resume(), 0);
   }
+}
+
+bool Engine::sent_by_tgkill(Thread& t) {
+  std::vector<std::uint8_t> raw;
+  if (ops_->get_siginfo(t.tid, raw) != 0 || raw.size() < 12) return false;
+  std::int32_t code;
+  std::memcpy(&code, raw.data() + 8, 4);  // si_code, after si_signo and si_errno
+  return code == SI_TKILL;
 }
 
 bool Engine::pending_still_valid(Thread& t) {
@@ -727,6 +745,7 @@ void Engine::handle_wait(const WaitResult& w) {
   t->at_syscall_return = false;
   bool stepping_through_syscall = std::exchange(t->stepping_through_syscall, false);
   t->in_group_stop = event == PTRACE_EVENT_STOP && is_group_stop(signal);
+  t->at_signal_delivery = event == 0 && signal != (SIGTRAP | 0x80);
   t->delivery_signal = 0;  // only a signal found at attach is handed back at detach
 
   if (t->needs_debug_registers && process(*t).hw) write_debug_registers(*t);
@@ -824,6 +843,12 @@ void Engine::handle_wait(const WaitResult& w) {
   }
   ResumeRequest was = t->state.last_resume();
   t->state.on_stop(StopKind::Event);
+  // The signal gdb gave at a stop where ptrace could not hand it over,
+  // arriving as sent: it goes through now, as gdb asked.
+  if (event == 0 && !t->sent_signals.empty() && t->sent_signals.front() == signal && sent_by_tgkill(*t)) {
+    t->sent_signals.pop_front();
+    return resume_quietly(*t, was, signal);
+  }
   // gdb said "nostop pass": no round trip — unless the thread was stepping
   // (gdb must see the signal to step into or over the handler), or the
   // signal could be a breakpoint's (SIGILL, SIGSEGV: gdb's own dummy-frame

@@ -220,6 +220,11 @@ class Engine {
     // It ran into a breakpoint planted for another thread's atomic step and
     // waits, unseen, until that step is over.
     bool parked = false;
+    // Its last stop was a signal-delivery-stop, where ptrace can hand it a
+    // signal; at any other stop a signal gdb gives it is sent (tgkill) and
+    // let through when it arrives.
+    bool at_signal_delivery = false;
+    std::deque<int> sent_signals;
   };
 
   struct Process {
@@ -268,6 +273,7 @@ class Engine {
   void forbid_syscall_restart(Thread& t);
   long syscall_number_register(Thread& t);
   bool pending_still_valid(Thread& t);
+  bool sent_by_tgkill(Thread& t);  // its signal-delivery-stop is for a tgkill'd signal
   void start(Thread& t, ResumeRequest request);
   // A step at a load-reserve: plant breakpoints at the sequence's exits and
   // continue. False: not at one (or another thread's is under way): single-step.

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,10 @@ LinuxPtraceOps::~LinuxPtraceOps() {
 }
 
 int LinuxPtraceOps::interrupt(pid_t tid) { return result(ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr)); }
+
+int LinuxPtraceOps::send_signal(pid_t pid, pid_t tid, int host_signal) {
+  return result(static_cast<long>(::syscall(SYS_tgkill, pid, tid, host_signal)));
+}
 
 int LinuxPtraceOps::resume(pid_t tid, bool step, int host_signal) {
   return result(ptrace(step ? PTRACE_SINGLESTEP : PTRACE_CONT, tid, nullptr,

@@ -10,6 +10,7 @@ class LinuxPtraceOps final : public PtraceOps {
   ~LinuxPtraceOps() override;
   int interrupt(pid_t tid) override;
   int resume(pid_t tid, bool step, int host_signal) override;
+  int send_signal(pid_t pid, pid_t tid, int host_signal) override;
   int listen(pid_t tid) override;
   void image_replaced(pid_t pid) override { forget_memory_fd(pid); }
   int resume_to_syscall(pid_t tid, int host_signal) override;

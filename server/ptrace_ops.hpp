@@ -38,6 +38,9 @@ class PtraceOps {
   // PTRACE_GET_SYSCALL_INFO (the kernel's own bookkeeping).
   virtual int syscall_stop_is_entry(pid_t tid, bool& entry) = 0;
   virtual int detach(pid_t tid, int host_signal) = 0;
+  // tgkill: a signal for one thread. ptrace hands a signal to a thread only
+  // from a signal-delivery-stop; from any other stop it must be sent.
+  virtual int send_signal(pid_t pid, pid_t tid, int host_signal) = 0;
   virtual int kill_process(pid_t pid) = 0;
   // `image` comes in sized to the most the caller will take, and leaves sized
   // to what the kernel filled.

@@ -72,7 +72,8 @@ class Env:
         cc("-o", "basic", os.path.join(src, "basic.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
         for name in ("crash", "spin", "sleeper", "signals", "echo_line", "no_ptrace", "syscalls", "show_env", "forker", "vforker", "vfork_sleeper", "alarm_loop"):
             cc("-o", name, os.path.join(src, name + ".c"))
-        for name in ("threads", "signal_storm", "watch", "busy_threads", "exec_into", "ticker"):
+        for name in ("threads", "signal_storm", "watch", "busy_threads", "exec_into", "ticker",
+                     "signal_other_thread"):
             cc("-pthread", "-o", name, os.path.join(src, name + ".c"))
         cc("-pthread", "-o", "tls", os.path.join(src, "tls.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
         cc("-static", "-pthread", "-o", "tls_static", os.path.join(src, "tls.c"), os.path.join(src, "libdemo.c"))

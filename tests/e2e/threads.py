@@ -344,3 +344,18 @@ def non_stop_protocol_notifications_vstopped_and_stopping_single_threads(env):
     check(c.request(b"vKill;%x" % pid) == b"OK", "killed")
     c.close()
     u.wait_exit()
+
+
+@test
+def signal_gdb_sends_to_a_thread_that_all_stop_interrupted_reaches_it(env):
+    # Main was stopped with PTRACE_INTERRUPT, where ptrace drops a signal
+    # given to PTRACE_CONT: it must still get SIGUSR1, and run its handler.
+    u = Ustub(env, "--once", ":0", "./signal_other_thread")
+    out = gdb(env, [remote(u.port()), "break at_worker_breakpoint", "continue", "break handler",
+                    "thread 1", "signal SIGUSR1", "info threads", "delete", "continue"],
+              env.program("signal_other_thread"))
+    expect(out, r"hit Breakpoint 1, at_worker_breakpoint \(\)")
+    expect(out, r'Thread 1 "signal_other_th" hit Breakpoint 2, handler \(sig=10\)')
+    # The program exits 0 only if the handler ran, in main, for SIGUSR1.
+    expect(out, r"\[Inferior 1 \(process \d+\) exited normally\]")
+    u.wait_exit()

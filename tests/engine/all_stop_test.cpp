@@ -185,9 +185,40 @@ TEST_CASE("signals gdb resumes with are kept when a kept event is told instead o
   // gdb passes a signal to the leader, but the third's SIGUSR2 is told first.
   f.engine.resume({{kLeader, {false, SIGUSR1}}, {kSecond, {}}, {kThird, {}}});
   REQUIRE(f.stops.size() == 2);
-  CHECK_FALSE(f.logged("cont 100 sig 10"));
+  CHECK_FALSE(f.logged("tgkill 100 10"));
   f.continue_all();
-  CHECK(f.logged("cont 100 sig 10"));  // delivered at the next resume, once
+  // Delivered at the next resume, once: the leader sits at an interrupt stop,
+  // where ptrace would drop a signal, so it is sent.
+  CHECK(f.logged("tgkill 100 10"));
+  CHECK(std::count(f.ops.log.begin(), f.ops.log.end(), "tgkill 100 10") == 1);
+}
+
+TEST_CASE("a signal gdb gives a thread at an interrupt stop is sent, then let through unseen when it arrives") {
+  Threads f;
+  f.continue_all();
+  f.hit_breakpoint(kSecond);
+  f.interrupted(kLeader);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 1);
+  f.engine.resume({{kLeader, {false, SIGUSR1}}, {kSecond, {}}, {kThird, {}}});
+  CHECK(f.logged("tgkill 100 10"));
+  CHECK(f.logged("cont 100 sig 0"));  // PTRACE_CONT's signal would be dropped here
+  f.ops.traps[kLeader] = {SIGUSR1, -6 /* SI_TKILL */};
+  f.land(kLeader, stopped_status(SIGUSR1));
+  CHECK(f.stops.size() == 1);  // gdb asked for it: not a new stop
+  CHECK(f.ops.log.back() == "cont 100 sig 10");  // handed over at its delivery-stop
+}
+
+TEST_CASE("a signal gdb gives a thread at a signal's delivery-stop goes with the resume") {
+  Threads f;
+  f.continue_all();
+  f.land(kSecond, stopped_status(SIGUSR2));
+  f.interrupted(kLeader);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 1);
+  f.engine.resume({{kLeader, {}}, {kSecond, {false, SIGUSR2}}, {kThird, {}}});
+  CHECK(f.logged("cont 101 sig 12"));
+  CHECK_FALSE(f.logged("tgkill 101 12"));
 }
 
 TEST_CASE("a hardware watchpoint is written into every thread, and into threads born later") {

@@ -96,7 +96,9 @@ TEST_CASE("resuming at an inserted breakpoint runs into it: gdb steps over its o
   Fixture f;
   REQUIRE(f.engine.insert_breakpoint(0x1000) == 0);
   f.engine.resume({{Fixture::kPid, {false, SIGUSR1}}});
-  CHECK(f.ops.log.back() == "cont 100 sig " + std::to_string(SIGUSR1));  // the signal goes with it
+  // The signal goes with it (sent: the thread is not at a signal's delivery-stop).
+  CHECK(f.ops.log.back() == "cont 100 sig 0");
+  CHECK(f.ops.log[f.ops.log.size() - 2] == "tgkill 100 " + std::to_string(SIGUSR1));
   CHECK(f.ops.memory[0x1000] == 0xcc);
   f.ops.set_pc(Fixture::kPid, 0x1001);
   f.ops.traps[Fixture::kPid] = {SIGTRAP, 0x80};

@@ -44,6 +44,10 @@ class ScriptedOps : public PtraceOps {
     log.push_back("interrupt " + std::to_string(tid));
     return 0;
   }
+  int send_signal(pid_t, pid_t tid, int sig) override {
+    log.push_back("tgkill " + std::to_string(tid) + " " + std::to_string(sig));
+    return 0;
+  }
   int resume(pid_t tid, bool step, int sig) override {
     log.push_back(std::string(step ? "step " : "cont ") + std::to_string(tid) + " sig " + std::to_string(sig));
     return 0;
@@ -128,6 +132,7 @@ class ScriptedOps : public PtraceOps {
   int get_siginfo(pid_t tid, std::vector<std::uint8_t>& raw) override {
     raw.assign(128, 0);
     std::memcpy(raw.data(), &traps[tid].signo, sizeof(int));
+    std::memcpy(raw.data() + 8, &traps[tid].code, sizeof(int));  // si_code
     return 0;
   }
   int get_event_message(pid_t tid, unsigned long& message) override {
