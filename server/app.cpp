@@ -73,7 +73,9 @@ class Server final : public ClientHost {
     }
     bool reconnectable = std::holds_alternative<TcpEndpoint>(command_.endpoint) ||
                          std::holds_alternative<UnixEndpoint>(command_.endpoint);
-    Client& first = add_client(reconnectable);
+    // The first client traces from this, the main thread (TracerPid = our
+    // pid, as with gdbserver); the listener and the signals move to another.
+    Client& first = add_client(reconnectable, true);
     if (std::string why = first.start_inferior(); !why.empty()) {
       say("ustub: " + why);
       return 1;
@@ -90,7 +92,12 @@ class Server final : public ClientHost {
       shut_down_clients();
       return 1;
     }
-    io_.run();
+    std::thread server_thread([this, &first] {
+      io_.run();
+      first.end_run_here();
+    });
+    first.run_here();
+    server_thread.join();
     shut_down_clients();
     for (const auto& client : detached_children_) reap_detached_child(client);
     return exit_status_;
@@ -111,8 +118,8 @@ class Server final : public ClientHost {
   }
 
  private:
-  Client& add_client(bool reconnectable) {
-    clients_.push_back(std::make_unique<Client>(command_, *this, reconnectable));
+  Client& add_client(bool reconnectable, bool on_this_thread = false) {
+    clients_.push_back(std::make_unique<Client>(command_, *this, reconnectable, on_this_thread));
     return *clients_.back();
   }
 

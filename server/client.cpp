@@ -34,7 +34,7 @@ std::string sigabbrev_or_number(int signo) {
 
 }  // namespace
 
-Client::Client(const CommandLine& command, ClientHost& host, bool reconnectable)
+Client::Client(const CommandLine& command, ClientHost& host, bool reconnectable, bool on_callers_thread)
     : command_(command),
       host_(host),
       reconnectable_(reconnectable),
@@ -45,27 +45,38 @@ Client::Client(const CommandLine& command, ClientHost& host, bool reconnectable)
       debug_(command.debug) {
   engine_.set_stop_handler([this](const EngineStop& stop) { on_stop(stop); });
   log_engine_events();
-  thread_ = std::thread([this] {
-    // Runs until shut_down(): the server's requests still need this thread.
-    while (true) {
-      try {
-        io_.run();
-        return;
-      } catch (const std::exception& e) {
-        // A bug of ours must still not leave a tracee behind.
-        host_.say(std::string("ustub: internal error: ") + e.what());
-        release_inferior();
-        host_.exit_server();
-      }
-    }
-  });
+  if (on_callers_thread) {
+    owner_ = std::this_thread::get_id();
+    return;
+  }
+  thread_ = std::thread([this] { run_loop(); });
+  owner_ = thread_.get_id();
 }
+
+// Runs until shut down: the server's requests still need this thread.
+void Client::run_loop() {
+  while (true) {
+    try {
+      io_.run();
+      return;
+    } catch (const std::exception& e) {
+      // A bug of ours must still not leave a tracee behind.
+      host_.say(std::string("ustub: internal error: ") + e.what());
+      release_inferior();
+      host_.exit_server();
+    }
+  }
+}
+
+void Client::run_here() { run_loop(); }
+
+void Client::end_run_here() { io_.stop(); }
 
 Client::~Client() { shut_down(); }
 
 template <class Work>
 auto Client::on_own_thread(Work work) -> decltype(work()) {
-  if (std::this_thread::get_id() == thread_.get_id()) return work();
+  if (std::this_thread::get_id() == owner_) return work();
   std::packaged_task<decltype(work())()> task(std::move(work));
   auto result = task.get_future();
   asio::post(io_, [&task] { task(); });
@@ -100,7 +111,9 @@ void Client::child_changed() {
 }
 
 void Client::shut_down() {
-  if (!thread_.joinable()) return;
+  if (std::exchange(shut_, true)) return;
+  // On the caller's thread, after run_here() returned: on_own_thread runs
+  // the work directly, as the loop no longer does.
   on_own_thread([this] {
     ++connection_id_;
     if (transport_) transport_->close();
@@ -111,7 +124,7 @@ void Client::shut_down() {
   });
   keep_running_.reset();
   io_.stop();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 std::string Client::launch(std::vector<std::string> argv, const InferiorSettings& settings) {

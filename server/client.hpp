@@ -45,13 +45,19 @@ class ClientHost {
 class Client {
  public:
   // `reconnectable`: a listener takes the next gdb once this one hangs up
-  // (not so on stdio or a serial line).
-  Client(const CommandLine& command, ClientHost& host, bool reconnectable);
+  // (not so on stdio or a serial line). `on_callers_thread`: no thread of its
+  // own; the thread that makes it runs it (run_here), so that its tracees see
+  // ustub's own pid as their TracerPid, as under gdbserver (programs and gdb's
+  // testsuite check TracerPid against getppid()).
+  Client(const CommandLine& command, ClientHost& host, bool reconnectable, bool on_callers_thread = false);
   ~Client();  // shut_down() first
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
   asio::io_context& io() { return io_; }
+  // A client on its caller's thread: serve until end_run_here().
+  void run_here();
+  void end_run_here();  // from any thread
   // The program or pid on the command line, started on this client's thread;
   // "" when it worked (or there is none), else why not.
   std::string start_inferior();
@@ -107,7 +113,10 @@ class Client {
   std::atomic<pid_t> detached_child_ = 0;
   pid_t last_detached_launched_ = 0;
   unsigned connection_id_ = 0;
-  std::thread thread_;  // last: it runs io_ over everything above
+  void run_loop();
+  bool shut_ = false;
+  std::thread::id owner_;  // the thread that runs io_ and makes every ptrace call
+  std::thread thread_;  // last: it runs io_ over everything above (none: on the caller's)
 };
 
 }  // namespace ustub
