@@ -13,6 +13,7 @@ namespace ustub {
 
 namespace {
 constexpr int kTrapBreakpoint = 1;  // TRAP_BRKPT
+constexpr int kTrapTrace = 2;       // TRAP_TRACE: a single-step's trap
 constexpr int kSiKernel = 0x80;     // SI_KERNEL: x86 int3
 
 // One thread's registers by name, for the architecture's own rules.
@@ -509,10 +510,10 @@ void Engine::resume(const std::vector<ThreadResume>& plan) {
   for (const ThreadResume& r : plan) {
     Thread* t = find(r.tid);
     if (!t || !t->pending) continue;
-    if (pending_still_valid(*t))
+    if (pending_still_valid(*t) && (!t->pending_step_end || r.request.step))
       told.push_back(t);
     else
-      t->pending.reset();
+      t->pending.reset();  // the thread runs on from where it is
   }
   if (!told.empty()) {
     // Nothing runs, but the signals gdb sent along are not lost.
@@ -616,6 +617,8 @@ void Engine::event_to_report(Thread& t, const EngineStop& stop) {
   if (stopping_all_ && reporting_) {
     t.pending = stop;
     t.pending_pc = pc(t.tid).value_or(0);
+    t.pending_step_end = stop.kind == EngineStop::Kind::Signal && stop.host_signal == SIGTRAP &&
+                         !stop.software_breakpoint && !stop.hardware_hit && t.state.last_resume().step;
   } else {
     reporting_ = stop;
     stopping_all_ = true;
@@ -836,6 +839,15 @@ void Engine::handle_wait(const WaitResult& w) {
       if (park_at_atomic_breakpoint(*t, trap)) return;
       stop = decode_trap(*t, trap);
       if (!stop.software_breakpoint && rewind_to_removed_breakpoint(*t, trap)) {
+        t->state.on_stop(StopKind::Event);
+        return resume_quietly(*t, t->state.last_resume(), 0);
+      }
+      if (!stop.software_breakpoint && trap.code == kTrapTrace && !t->state.last_resume().step &&
+          !stepping_through_syscall) {
+        // A single-step's trap after gdb resumed the thread some other way:
+        // another thread's event cut the step short (the interrupt stop came
+        // first) and the trap stayed queued. It means nothing now; gdbserver
+        // drops such traps too.
         t->state.on_stop(StopKind::Event);
         return resume_quietly(*t, t->state.last_resume(), 0);
       }

@@ -225,6 +225,9 @@ class Engine {
     // let through when it arrives.
     bool at_signal_delivery = false;
     std::deque<int> sent_signals;
+    // The pending event is the end of a single-step gdb asked for: it means
+    // nothing once gdb resumes the thread otherwise (gdbserver's rule too).
+    bool pending_step_end = false;
   };
 
   struct Process {

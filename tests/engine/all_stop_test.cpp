@@ -737,3 +737,49 @@ TEST_CASE("when every thread left is on its way out, the engine says the exit is
   CHECK(f.engine.only_exiting_threads());  // a resume naming no thread waits for the exit
   CHECK(f.engine.thread_ids().empty());
 }
+
+TEST_CASE("a single-step's trap that arrives after gdb resumed the thread with continue is dropped") {
+  Threads f;
+  // gdb steps the second thread and continues the others; the leader's
+  // breakpoint wins, and the second's interrupt stop comes before its step trap.
+  f.engine.resume({{kLeader, {}}, {kSecond, {true, 0}}, {kThird, {}}});
+  f.hit_breakpoint(kLeader);
+  f.interrupted(kSecond);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 1);
+  f.engine.remove_breakpoint(kBreakpoint);
+  f.continue_all();
+  // The step's trap, still queued, arrives now.
+  f.ops.traps[kSecond] = {SIGTRAP, 2 /* TRAP_TRACE */};
+  f.land(kSecond, stopped_status(SIGTRAP));
+  CHECK(f.stops.size() == 1);  // not told
+  CHECK(f.ops.log.back() == "cont 101 sig 0");
+  // A step trap of a thread gdb does step is its step's end.
+  f.engine.interrupt();
+  f.interrupted(kLeader);
+  f.interrupted(kSecond);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 2);
+  f.engine.resume({{kLeader, {}}, {kSecond, {true, 0}}, {kThird, {}}});
+  f.land(kSecond, stopped_status(SIGTRAP));
+  f.interrupted(kLeader);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 3);
+  CHECK(f.stops[2].tid == kSecond);
+  CHECK(f.stops[2].host_signal == SIGTRAP);
+}
+
+TEST_CASE("a step's end kept while another event was told is dropped when gdb then continues the thread") {
+  Threads f;
+  f.engine.resume({{kLeader, {}}, {kSecond, {true, 0}}, {kThird, {}}});
+  f.hit_breakpoint(kLeader);
+  f.ops.traps[kSecond] = {SIGTRAP, 2 /* TRAP_TRACE */};
+  f.land(kSecond, stopped_status(SIGTRAP));  // its step ended as all were stopping: kept
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 1);
+  f.engine.remove_breakpoint(kBreakpoint);
+  f.ops.log.clear();
+  f.continue_all();
+  CHECK(f.stops.size() == 1);  // not told: gdb no longer steps it
+  CHECK(f.logged("cont 101 sig 0"));
+}
