@@ -636,8 +636,16 @@ void Engine::finish_stop_all_if_done() {
   if (reporting_) {
     stop = *reporting_;
   } else {
-    // A Ctrl-C: gdb expects to hear SIGINT, from the leader if it is there.
-    pid_t tid = threads_.count(pid_) ? pid_ : threads_.empty() ? pid_ : threads_.begin()->first;
+    // A Ctrl-C: gdb expects to hear SIGINT, from the leader if it is there
+    // and not on its way out (a leader that called pthread_exit is a zombie
+    // gdb has forgotten), else from another thread.
+    pid_t tid = pid_;
+    auto leader = threads_.find(pid_);
+    if (leader == threads_.end() || leader->second.exiting) {
+      auto live = std::find_if(threads_.begin(), threads_.end(), [](const auto& e) { return !e.second.exiting; });
+      if (live != threads_.end()) tid = live->first;
+      else if (!threads_.empty()) tid = threads_.begin()->first;
+    }
     stop = {EngineStop::Kind::Signal, tid, SIGINT};
   }
   reporting_.reset();

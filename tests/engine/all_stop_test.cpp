@@ -783,3 +783,18 @@ TEST_CASE("a step's end kept while another event was told is dropped when gdb th
   CHECK(f.stops.size() == 1);  // not told: gdb no longer steps it
   CHECK(f.logged("cont 101 sig 0"));
 }
+
+TEST_CASE("a Ctrl-C after the leader left (pthread_exit) is told from a thread that is still there") {
+  Threads f;
+  f.engine.resume({{kLeader, {}}});
+  f.ops.pending.push_back({kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT)});
+  f.engine.drain_events();
+  REQUIRE(f.stops.size() == 1);  // 'no resumed'
+  f.engine.resume({{kSecond, {}}, {kThird, {}}});
+  f.engine.interrupt();
+  f.interrupted(kSecond);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 2);
+  CHECK(f.stops[1].host_signal == SIGINT);
+  CHECK(f.stops[1].tid == kSecond);
+}
