@@ -836,6 +836,8 @@ std::string Session::monitor(const std::string& command) {
         "  set debug-format option1[,option2,...]\n"
         "    Add additional information to debugging messages\n"
         "    Options: all, none, timestamp\n"
+        "  set libthread-db-search-path [PATH]\n"
+        "    Accepted for gdbserver's sake; ustub does not use libthread_db\n"
         "  exit\n"
         "    Quit ustub\n");
     return "OK";
@@ -855,6 +857,13 @@ std::string Session::monitor(const std::string& command) {
     return "OK";
   } else if (command == "set debug-format none") {
     console_output("All extra debug format options disabled.\n");
+    return "OK";
+  } else if (command.starts_with("set libthread-db-search-path")) {
+    // gdbserver's; accepted so that scripts that set it keep working, but
+    // ustub finds threads and thread-local storage without libthread_db.
+    std::string path = command.size() > 29 ? command.substr(29) : std::string();
+    console_output("ustub does not use libthread_db; the path changes nothing.\n"
+                   "libthread-db-search-path set to `" + path + "'\n");
     return "OK";
   }
   console_output("Unknown monitor command.\n\n");

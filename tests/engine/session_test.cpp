@@ -155,6 +155,8 @@ TEST_CASE("monitor commands answer with console output, as gdbserver's do") {
   REQUIRE(bytes);
   CHECK(std::string(bytes->begin(), bytes->end()).find("exit") != std::string::npos);
   CHECK(h.request("qRcmd," + rsp::to_hex(std::string_view("frob"))) == "E01");
+  // gdbserver's libthread_db setting is taken (scripts set it) and said to change nothing.
+  CHECK(h.request("qRcmd," + rsp::to_hex(std::string_view("set libthread-db-search-path /nowhere"))) == "OK");
   CHECK(h.session.outcome() == Session::Outcome::Open);
   CHECK(h.request("qRcmd," + rsp::to_hex(std::string_view("exit"))) == "OK");
   CHECK(h.session.outcome() == Session::Outcome::ExitRequested);
