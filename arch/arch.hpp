@@ -65,6 +65,12 @@ struct RegsetInfo {
 
 enum class Endian { Little, Big };
 
+// What the kernel says the CPU has (AT_HWCAP, AT_HWCAP2 of the process).
+struct HardwareCaps {
+  std::uint64_t hwcap = 0;
+  std::uint64_t hwcap2 = 0;
+};
+
 // Reads one regset image of the stopped thread; nullopt when the kernel refuses it.
 using RegsetReader = std::function<std::optional<std::vector<std::uint8_t>>(unsigned regset)>;
 
@@ -91,8 +97,10 @@ class Arch {
   // (x86 reports one past int3; ppc64 reports the trap instruction itself).
   virtual std::uint64_t breakpoint_address_from_trap_pc(std::uint64_t pc) const = 0;
 
-  // Which optional features this process has, judged from its regsets.
-  virtual bool optional_feature_present(std::string_view feature, const RegsetReader& read) const = 0;
+  // Which optional features this process has, judged from its regsets and,
+  // where known, the CPU's capabilities.
+  virtual bool optional_feature_present(std::string_view feature, const RegsetReader& read,
+                                        const std::optional<HardwareCaps>& caps) const = 0;
 
   // Field conversions for encodings other than Plain; `image` is the regset.
   virtual void decode_special(const RegisterInfo& reg, std::span<const std::uint8_t> image,

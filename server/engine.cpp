@@ -106,8 +106,9 @@ void Engine::adopt(pid_t pid, const std::vector<pid_t>& tids, bool launched, Eng
     if (!img) return std::nullopt;
     return *img;
   };
+  auto caps = ops_->hardware_caps(pid);
   for (const auto& feature : arch_->features())
-    if (feature.optional && arch_->optional_feature_present(feature.name, reader))
+    if (feature.optional && arch_->optional_feature_present(feature.name, reader, caps))
       present.emplace_back(feature.name);
   layout_ = std::make_unique<arch::RegisterLayout>(*arch_, present);
   initial_stop.pid = pid;

@@ -1,5 +1,6 @@
 #include "server/linux_ptrace_ops.hpp"
 
+#include "server/auxv.hpp"
 #include "server/proc_status.hpp"
 
 #include <elf.h>
@@ -111,6 +112,14 @@ bool LinuxPtraceOps::being_killed(pid_t pid) {
   }
   std::fclose(f);
   return killed;
+}
+
+std::optional<arch::HardwareCaps> LinuxPtraceOps::hardware_caps(pid_t pid) {
+  auto auxv = read_auxv(pid);
+  if (!auxv) return std::nullopt;
+  auto hwcap = auxv_value(*auxv, AT_HWCAP);
+  if (!hwcap) return std::nullopt;
+  return arch::HardwareCaps{*hwcap, auxv_value(*auxv, AT_HWCAP2).value_or(0)};
 }
 
 pid_t LinuxPtraceOps::thread_group(pid_t tid) {

@@ -26,6 +26,7 @@ class LinuxPtraceOps final : public PtraceOps {
   bool exiting(pid_t pid) override;
   bool being_killed(pid_t pid) override;
   pid_t thread_group(pid_t tid) override;
+  std::optional<arch::HardwareCaps> hardware_caps(pid_t pid) override;
   int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override;
   int poke_user(pid_t tid, unsigned offset, std::uint64_t value) override;
   int ppc_debug_info(pid_t tid, arch::PpcDebugInfo& info) override;

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "arch/arch.hpp"
 #include "arch/hardware_debug.hpp"
 
 namespace ustub {
@@ -64,6 +65,8 @@ class PtraceOps {
   virtual bool being_killed(pid_t pid) = 0;
   // The process a thread belongs to (its Tgid); 0 when it is gone.
   virtual pid_t thread_group(pid_t tid) = 0;
+  // AT_HWCAP and AT_HWCAP2 from the process's auxv; nullopt if unreadable.
+  virtual std::optional<arch::HardwareCaps> hardware_caps(pid_t pid) = 0;
   // PTRACE_GETEVENTMSG: the new thread's id at a PTRACE_EVENT_CLONE stop.
   virtual int get_event_message(pid_t tid, unsigned long& message) = 0;
   // The process runs a new program (exec): anything kept about its old

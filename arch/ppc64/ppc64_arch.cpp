@@ -101,10 +101,15 @@ Ppc64Arch::Ppc64Arch(Endian endian) : endian_(endian), table_(make_table(endian)
 
 std::span<const RegisterInfo> Ppc64Arch::registers() const { return table_; }
 
-bool Ppc64Arch::optional_feature_present(std::string_view feature, const RegsetReader& read) const {
-  if (feature == kAltivec) return read(kAltivecRegset).has_value();
+// AT_HWCAP says whether the CPU has the unit; the regset, whether the kernel
+// gives it out. Both must agree (no AT_HWCAP known: the regset decides).
+bool Ppc64Arch::optional_feature_present(std::string_view feature, const RegsetReader& read,
+                                         const std::optional<HardwareCaps>& caps) const {
+  constexpr std::uint64_t kHasAltivec = 0x10000000, kHasVsx = 0x00000080;  // PPC_FEATURE_HAS_*
+  bool altivec = read(kAltivecRegset).has_value() && (!caps || (caps->hwcap & kHasAltivec));
+  if (feature == kAltivec) return altivec;
   // gdb builds vs0–vs63 from the FPRs, vs0h–vs31h and the vector registers.
-  if (feature == kVsx) return read(kAltivecRegset).has_value() && read(kVsxRegset).has_value();
+  if (feature == kVsx) return altivec && read(kVsxRegset).has_value() && (!caps || (caps->hwcap & kHasVsx));
   return false;
 }
 

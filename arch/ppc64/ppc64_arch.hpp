@@ -20,7 +20,8 @@ class Ppc64Arch final : public Arch {
   std::span<const std::uint8_t> breakpoint_instruction() const override;
   // The trap leaves nip at the trap instruction itself.
   std::uint64_t breakpoint_address_from_trap_pc(std::uint64_t pc) const override { return pc; }
-  bool optional_feature_present(std::string_view feature, const RegsetReader& read) const override;
+  bool optional_feature_present(std::string_view feature, const RegsetReader& read,
+                                const std::optional<HardwareCaps>& caps) const override;
   void syscall_result_written(std::int64_t value, RegisterAccess& regs) const override;
   bool single_step_overshoots(std::span<const std::uint8_t> instruction) const override;
   std::optional<std::vector<std::uint64_t>> atomic_sequence_exits(std::uint64_t pc,

@@ -163,7 +163,9 @@ std::span<const std::uint8_t> X86_64Arch::breakpoint_instruction() const {
   return int3;
 }
 
-bool X86_64Arch::optional_feature_present(std::string_view feature, const RegsetReader& read) const {
+// XCR0 in the XSAVE image says what the kernel enabled; AT_HWCAP adds nothing.
+bool X86_64Arch::optional_feature_present(std::string_view feature, const RegsetReader& read,
+                                          const std::optional<HardwareCaps>&) const {
   if (feature != kAvx) return false;
   auto image = read(kFloatRegset);
   if (!image || image->size() <= kXsaveYmmHi) return false;  // FXSAVE only: no AVX

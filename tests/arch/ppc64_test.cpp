@@ -142,6 +142,25 @@ TEST_CASE("ppc64: Altivec and VSX are described only when the kernel has their r
   CHECK(engine.layout().find_by_name("vs0h")->regnum == 107);
 }
 
+TEST_CASE("ppc64: AT_HWCAP must also say the CPU has Altivec and VSX") {
+  auto features_with = [](std::uint64_t hwcap) {
+    ScriptedOps ops;
+    ops.general[kPid].assign(48 * 8, 0);
+    ops.other_regsets[{kPid, 0x100}].assign(34 * 16, 0);
+    ops.other_regsets[{kPid, 0x102}].assign(32 * 8, 0);
+    ops.caps = arch::HardwareCaps{hwcap, 0};
+    Engine engine{arch::arch_by_name("ppc64"), ops};
+    engine.adopt(kPid, {kPid}, true, {EngineStop::Kind::Signal, kPid, SIGTRAP});
+    std::string xml = engine.layout().target_xml();
+    return std::pair{xml.find("power.altivec") != std::string::npos, xml.find("power.vsx") != std::string::npos};
+  };
+  constexpr std::uint64_t kAltivec = 0x10000000, kVsx = 0x80, k64BitFpu = 0x40000000 | 0x08000000;
+  CHECK(features_with(k64BitFpu | kAltivec | kVsx) == std::pair{true, true});
+  CHECK(features_with(kAltivec) == std::pair{true, false});
+  CHECK(features_with(0) == std::pair{false, false});
+  CHECK(features_with(kVsx) == std::pair{false, false});  // VSX builds on the vector registers
+}
+
 TEST_CASE("ppc64: vector registers come from NT_PPC_VMX and NT_PPC_VSX images, little-endian vscr first") {
   ScriptedOps ops;
   ops.general[kPid].assign(48 * 8, 0);
