@@ -503,13 +503,20 @@ void Session::on_engine_stop(const EngineStop& stop) {
 void Session::notify(const EngineStop& stop) {
   if (stop.kind == EngineStop::Kind::NoResumed) return;  // non-stop gdb never waits for "all"
   bool was_empty = notifications_.empty();
-  notifications_.push_back({stop.pid ? stop.pid : engine_.process_of(stop.tid), stop_reply(stop)});
+  pid_t pid = stop.pid ? stop.pid : engine_.process_of(stop.tid);
+  // Its threads' stops still queued are void once the process is gone.
+  if (stop.process_ended()) forget_notifications_of(pid);
+  bool of_thread = !stop.process_ended() && stop.kind != EngineStop::Kind::ThreadExited;
+  notifications_.push_back({pid, stop_reply(stop), of_thread ? stop.tid : 0});
   if (stop.process_ended() && !extended_ && !engine_.has_process()) end_after_notifications_ = true;
   if (was_empty) send_(rsp::notification_frame("Stop:" + notifications_.front().reply));
 }
 
 std::string Session::next_notification() {
   if (!notifications_.empty()) notifications_.pop_front();
+  // A stop of a thread that has gone since is void (gdbserver drops those too).
+  while (!notifications_.empty() && notifications_.front().tid && !engine_.thread_alive(notifications_.front().tid))
+    notifications_.pop_front();
   if (!notifications_.empty()) return notifications_.front().reply;
   // The exit of a plain remote's only process has been taken: the session is over.
   if (end_after_notifications_) outcome_ = Outcome::ProcessExited;

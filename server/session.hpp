@@ -110,6 +110,7 @@ class Session {
   struct Notification {
     pid_t pid;  // whose stop (0: none in particular)
     std::string reply;
+    pid_t tid = 0;  // a thread's stop; 0: the process's (an exit)
   };
   std::deque<Notification> notifications_;
   bool end_after_notifications_ = false;  // the last process's exit is queued (plain remote)

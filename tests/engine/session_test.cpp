@@ -303,3 +303,16 @@ TEST_CASE("non-stop: stops go out as %Stop notifications, one at a time, the res
   CHECK(h.request("vStopped") == "OK");
   CHECK(h.request("QNonStop:2").starts_with("E"));
 }
+
+TEST_CASE("non-stop: a queued stop of a thread that has gone since is dropped, as gdbserver drops it") {
+  Harness h;
+  constexpr pid_t kOther = Harness::kPid + 1;
+  h.ops.set_pc(kOther, 0x1000);
+  h.engine.adopt(Harness::kPid, {Harness::kPid, kOther}, true, {EngineStop::Kind::Signal, Harness::kPid, SIGTRAP});
+  CHECK(h.request("QNonStop:1") == "OK");
+  CHECK(h.request("vCont;c") == "OK");
+  h.engine.handle_wait({Harness::kPid, stopped_status(SIGUSR1)});
+  h.engine.handle_wait({kOther, stopped_status(SIGUSR2)});  // queued behind the first
+  h.engine.handle_wait({kOther, exited_status(0)});         // and gone before gdb took it
+  CHECK(h.request("vStopped") == "OK");
+}
