@@ -481,6 +481,15 @@ void Engine::end_atomic_step(Process& p, bool release_parked) {
   }
 }
 
+bool Engine::trap_queued_behind_interrupt(Thread& t) {
+  auto pc = this->pc(t.tid);
+  if (!pc) return false;
+  std::uint64_t address = arch_->breakpoint_address_from_trap_pc(*pc);
+  // Only where a trap leaves the pc past the breakpoint (x86's int3).
+  if (address == *pc || !process(t).breakpoints.contains(address)) return false;
+  return ops_->signal_pending(t.tid, SIGTRAP);
+}
+
 bool Engine::sent_by_tgkill(Thread& t) {
   std::vector<std::uint8_t> raw;
   if (ops_->get_siginfo(t.tid, raw) != 0 || raw.size() < 12) return false;
@@ -807,6 +816,14 @@ void Engine::handle_wait(const WaitResult& w) {
     }
   }
   if (event == 0 && signal == (SIGTRAP | 0x80)) return handle_syscall_stop(*t, stepping_through_syscall);
+  if (event == PTRACE_EVENT_STOP && !t->in_group_stop && trap_queued_behind_interrupt(*t)) {
+    // It ran into one of our breakpoints just as the interrupt came, and the
+    // interrupt stop overtook the trap: its pc is past the breakpoint, which
+    // gdb must never see (it would plant breakpoints mid-instruction). The
+    // trap comes out at once when it is let go, and is handled as any hit.
+    ops_->resume(t->tid, false, 0);
+    return;
+  }
   if (event == PTRACE_EVENT_STOP || event == PTRACE_EVENT_CLONE) {
     auto kind = event == PTRACE_EVENT_STOP ? StopKind::InterruptStop : StopKind::Passing;
     if (t->state.on_stop(kind) == StopDecision::ResumeAgain) {

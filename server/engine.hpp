@@ -276,7 +276,9 @@ class Engine {
   void forbid_syscall_restart(Thread& t);
   long syscall_number_register(Thread& t);
   bool pending_still_valid(Thread& t);
-  bool sent_by_tgkill(Thread& t);  // its signal-delivery-stop is for a tgkill'd signal
+  bool sent_by_tgkill(Thread& t);
+  // Its interrupt stop came just after it ran into our breakpoint, the trap still queued.
+  bool trap_queued_behind_interrupt(Thread& t);  // its signal-delivery-stop is for a tgkill'd signal
   void start(Thread& t, ResumeRequest request);
   // A step at a load-reserve: plant breakpoints at the sequence's exits and
   // continue. False: not at one (or another thread's is under way): single-step.

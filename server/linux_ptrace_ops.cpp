@@ -122,6 +122,12 @@ std::optional<arch::HardwareCaps> LinuxPtraceOps::hardware_caps(pid_t pid) {
   return arch::HardwareCaps{*hwcap, auxv_value(*auxv, AT_HWCAP2).value_or(0)};
 }
 
+bool LinuxPtraceOps::signal_pending(pid_t tid, int host_signal) {
+  std::string mask = read_status_field(tid, "SigPnd");
+  if (mask.empty()) return false;
+  return (std::strtoull(mask.c_str(), nullptr, 16) >> (host_signal - 1)) & 1;
+}
+
 pid_t LinuxPtraceOps::thread_group(pid_t tid) {
   return static_cast<pid_t>(std::atoi(read_status_field(tid, "Tgid").c_str()));
 }

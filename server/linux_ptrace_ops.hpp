@@ -26,6 +26,7 @@ class LinuxPtraceOps final : public PtraceOps {
   bool exiting(pid_t pid) override;
   bool being_killed(pid_t pid) override;
   pid_t thread_group(pid_t tid) override;
+  bool signal_pending(pid_t tid, int host_signal) override;
   std::optional<arch::HardwareCaps> hardware_caps(pid_t pid) override;
   int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override;
   int poke_user(pid_t tid, unsigned offset, std::uint64_t value) override;

@@ -65,6 +65,8 @@ class PtraceOps {
   virtual bool being_killed(pid_t pid) = 0;
   // The process a thread belongs to (its Tgid); 0 when it is gone.
   virtual pid_t thread_group(pid_t tid) = 0;
+  // The signal is queued for this thread alone (SigPnd in /proc/TID/status).
+  virtual bool signal_pending(pid_t tid, int host_signal) = 0;
   // AT_HWCAP and AT_HWCAP2 from the process's auxv; nullopt if unreadable.
   virtual std::optional<arch::HardwareCaps> hardware_caps(pid_t pid) = 0;
   // PTRACE_GETEVENTMSG: the new thread's id at a PTRACE_EVENT_CLONE stop.

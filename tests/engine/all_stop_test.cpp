@@ -798,3 +798,25 @@ TEST_CASE("a Ctrl-C after the leader left (pthread_exit) is told from a thread t
   CHECK(f.stops[1].host_signal == SIGINT);
   CHECK(f.stops[1].tid == kSecond);
 }
+
+TEST_CASE("an interrupt stop that overtook a breakpoint's trap is let go, so gdb never sees the pc past the int3") {
+  Threads f;
+  f.continue_all();
+  f.hit_breakpoint(kLeader);
+  // The second ran into the breakpoint too; its interrupt stop comes first.
+  f.ops.set_pc(kSecond, kBreakpoint + 1);
+  f.ops.pending_signals.insert({kSecond, SIGTRAP});
+  f.ops.log.clear();
+  f.interrupted(kSecond);
+  CHECK(f.ops.log.back() == "cont 101 sig 0");  // out comes the trap
+  f.ops.pending_signals.clear();
+  f.hit_breakpoint(kSecond);
+  f.interrupted(kThird);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == kLeader);
+  f.continue_all();
+  REQUIRE(f.stops.size() == 2);  // the second's hit, kept and told now, at the breakpoint
+  CHECK(f.stops[1].tid == kSecond);
+  CHECK(f.stops[1].software_breakpoint);
+  CHECK(*f.engine.pc(kSecond) == kBreakpoint);
+}

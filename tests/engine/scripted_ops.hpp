@@ -106,6 +106,8 @@ class ScriptedOps : public PtraceOps {
   bool being_killed(pid_t) override { return process_exiting; }
   std::map<pid_t, pid_t> thread_groups;  // unlisted: gone
   pid_t thread_group(pid_t tid) override { return thread_groups.count(tid) ? thread_groups[tid] : 0; }
+  std::set<std::pair<pid_t, int>> pending_signals;  // queued, not yet reported
+  bool signal_pending(pid_t tid, int sig) override { return pending_signals.count({tid, sig}) != 0; }
   std::optional<arch::HardwareCaps> caps;  // none: the auxv could not be read
   std::optional<arch::HardwareCaps> hardware_caps(pid_t) override { return caps; }
   std::map<std::pair<pid_t, unsigned>, std::uint64_t> user_area;
