@@ -61,8 +61,9 @@ class RspClient:
     def read_ack(self) -> bytes:
         return bytes([self.read_byte()])
 
-    def read_packet(self) -> bytes:
-        while self.read_byte() != ord("$"):
+    def read_frame(self, start: int) -> bytes:
+        """The next frame that begins with `start` ("$" or "%"), checked and expanded."""
+        while self.read_byte() != start:
             pass
         raw = bytearray()
         while (b := self.read_byte()) != ord("#"):
@@ -70,21 +71,17 @@ class RspClient:
         received = bytes([self.read_byte(), self.read_byte()])
         if received != checksum(bytes(raw)):
             raise AssertionError(f"bad checksum from ustub on {bytes(raw)!r}")
+        return expand(bytes(raw))
+
+    def read_packet(self) -> bytes:
+        payload = self.read_frame(ord("$"))
         if self.ack_mode:
             self.send_raw(b"+")
-        return expand(bytes(raw))
+        return payload
 
     def read_notification(self) -> bytes:
         """The next asynchronous notification ("%Stop:…#cs"); never acknowledged."""
-        while self.read_byte() != ord("%"):
-            pass
-        raw = bytearray()
-        while (b := self.read_byte()) != ord("#"):
-            raw.append(b)
-        received = bytes([self.read_byte(), self.read_byte()])
-        if received != checksum(bytes(raw)):
-            raise AssertionError(f"bad checksum from ustub on {bytes(raw)!r}")
-        return expand(bytes(raw))
+        return self.read_frame(ord("%"))
 
     def send(self, payload) -> None:
         if isinstance(payload, str):
