@@ -835,6 +835,7 @@ void Engine::handle_wait(const WaitResult& w) {
     }
     // A fork child gdb is not to hear of, at its first stop: let it go.
     if (Process& p = process(*t); p.let_go_at_first_stop && t->tid == p.pid) return let_go(p);
+    if (Process& p = process(*t); p.fork_to_tell && t->tid == p.pid) return tell_held_fork(p);
     if (non_stop_ && t->stop_for_gdb) {
       EngineStop asked{EngineStop::Kind::Signal, t->tid, *t->stop_for_gdb};
       t->stop_for_gdb.reset();
@@ -1002,6 +1003,7 @@ void Engine::handle_exit(pid_t tid, int status) {
   // One of several processes ended; the others go on. gdb hears of it as of
   // any event: once everything else is stopped.
   bool told = !processes_.at(pid).let_go_at_first_stop;
+  if (processes_.at(pid).fork_to_tell) tell_held_fork(processes_.at(pid));
   forget_process(pid);
   if (told)
     gone_thread_event(stop);
@@ -1041,7 +1043,19 @@ void Engine::handle_fork(Thread& t, int event) {
   t.state.on_stop(StopKind::Event);
   EngineStop stop{vfork ? EngineStop::Kind::VForked : EngineStop::Kind::Forked, t.tid, SIGTRAP};
   stop.child_pid = child;
+  // All-stop tells it once everything, the child too, is stopped; non-stop
+  // waits for the child alone.
+  if (Thread* c = non_stop_ ? find(child) : nullptr; c && !c->state.stopped()) {
+    processes_.at(child).fork_to_tell = stop;
+    return;
+  }
   event_to_report(t, stop);
+}
+
+void Engine::tell_held_fork(Process& child) {
+  EngineStop stop = *std::exchange(child.fork_to_tell, std::nullopt);
+  if (Thread* parent = find(stop.tid))
+    event_to_report(*parent, stop);
 }
 
 void Engine::let_go(Process& child) {

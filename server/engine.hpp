@@ -242,6 +242,9 @@ class Engine {
     // A fork child gdb is not to hear of: let go once its first stop lands.
     bool let_go_at_first_stop = false;
     bool shares_parent_memory = false;  // a vfork child, until it execs or exits
+    // Non-stop: its parent's fork event, told once this child's first stop is
+    // in (gdb reads the child's registers as soon as it hears of it).
+    std::optional<EngineStop> fork_to_tell;
     // One thread's step through an atomic sequence at a time: its thread and
     // the breakpoints planted for it (gdb's own ones at the exits are not).
     pid_t atomic_stepper = 0;
@@ -272,6 +275,8 @@ class Engine {
   void handle_exit(pid_t tid, int status);
   // A fork child gdb never hears of: our breakpoints out of its memory, and go.
   void let_go(Process& child);
+  // Non-stop: a fork event held until the child's first stop, told now.
+  void tell_held_fork(Process& child);
   arch::HardwareDebug* hardware(Process& p);
   void forbid_syscall_restart(Thread& t);
   long syscall_number_register(Thread& t);

@@ -508,7 +508,6 @@ void Session::notify(const EngineStop& stop) {
   if (stop.process_ended()) forget_notifications_of(pid);
   bool of_thread = !stop.process_ended() && stop.kind != EngineStop::Kind::ThreadExited;
   notifications_.push_back({pid, stop_reply(stop), of_thread ? stop.tid : 0});
-  if (stop.process_ended() && !extended_ && !engine_.has_process()) end_after_notifications_ = true;
   if (was_empty) send_(rsp::notification_frame("Stop:" + notifications_.front().reply));
 }
 
@@ -518,8 +517,8 @@ std::string Session::next_notification() {
   while (!notifications_.empty() && notifications_.front().tid && !engine_.thread_alive(notifications_.front().tid))
     notifications_.pop_front();
   if (!notifications_.empty()) return notifications_.front().reply;
-  // The exit of a plain remote's only process has been taken: the session is over.
-  if (end_after_notifications_) outcome_ = Outcome::ProcessExited;
+  // Non-stop keeps the connection after the last exit, as gdbserver does:
+  // gdb may still be printing the other inferiors' exits; it disconnects.
   return "OK";
 }
 

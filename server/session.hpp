@@ -113,7 +113,6 @@ class Session {
     pid_t tid = 0;  // a thread's stop; 0: the process's (an exit)
   };
   std::deque<Notification> notifications_;
-  bool end_after_notifications_ = false;  // the last process's exit is queued (plain remote)
   bool no_ack_ = false;
   bool multiprocess_ = false;
   bool hwbreak_ = false;

@@ -171,6 +171,25 @@ def detach_on_fork_off_keeps_parent_and_child_under_gdb(env):
 
 
 @test
+def non_stop_fork_child_is_readable_as_soon_as_gdb_hears_of_it(env):
+    # gdb reads the new inferior's registers the moment the fork is told; in
+    # non-stop the fork waits for the child's first stop (gdb saw "PC register
+    # is not available" and a running child 1 run in 6 before).
+    u = Ustub(env, "--once", ":0", "./forker", "1")
+    out = gdb(env, ["set non-stop on", remote(u.port()), "set detach-on-fork off", "break child_work", "continue",
+                    "inferior 2", "info symbol $pc", "continue", "shell sleep 1"],
+              env.program("forker"))
+    check("PC register is not available" not in out, f"the child's registers were readable:\n{out}")
+    expect(out, r"\[New inferior 2 \(process \d+\)\]")
+    expect(out, r"Breakpoint 1\.2, child_work \(n=0\)")
+    expect(out, r"^child_work \+ \d+ in section \.text")
+    expect(out, r"\[Inferior 2 \(process \d+\) exited normally\]")
+    # The parent ran on meanwhile (non-stop), reaped its child and ended.
+    check(u.wait_exit() == 0, "ustub exits with its program")
+    expect(u.output, r"^1 of 1 children ended well$")
+
+
+@test
 def vfork_and_stepping_over_fork_leave_the_children_running(env):
     u = Ustub(env, "--once", ":0", "./vforker")
     out = gdb(env, [remote(u.port()), "catch vfork", "break 12", "continue", "continue", "next", "continue"],

@@ -82,3 +82,37 @@ TEST_CASE("non-stop: a Ctrl-C stops one running thread with SIGINT, not all of t
   CHECK(f.stops[0].host_signal == SIGINT);
   CHECK(f.engine.running());
 }
+
+TEST_CASE("non-stop: a fork is told only once the child's first stop is in, so gdb can read the child at once") {
+  NonStopThreads f;
+  f.engine.set_report_fork_events(true, true);
+  f.continue_all();
+  constexpr pid_t kChild = 200;
+  f.ops.event_messages[kSecond] = kChild;
+  f.ops.set_pc(kChild, 0x2000);
+  f.land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_FORK));
+  CHECK(f.stops.empty());  // gdb would ask for registers the child cannot give yet
+  CHECK_FALSE(f.logged("interrupt 100"));  // the other threads run on
+  f.interrupted(kChild);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::Forked);
+  CHECK(f.stops[0].tid == kSecond);
+  CHECK(f.stops[0].child_pid == kChild);
+  CHECK(f.engine.thread_stopped(kChild));
+  CHECK(f.engine.thread_stopped(kSecond));
+  CHECK_FALSE(f.engine.thread_stopped(kLeader));
+}
+
+TEST_CASE("non-stop: a fork whose child is stopped before its fork event is told at once") {
+  NonStopThreads f;
+  f.engine.set_report_fork_events(true, true);
+  f.continue_all();
+  constexpr pid_t kChild = 200;
+  f.ops.event_messages[kSecond] = kChild;
+  f.ops.set_pc(kChild, 0x2000);
+  f.interrupted(kChild);
+  CHECK(f.stops.empty());
+  f.land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_FORK));
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].kind == EngineStop::Kind::Forked);
+}
