@@ -15,6 +15,19 @@ struct NonStopThreads : Threads {
   NonStopThreads() { engine.set_non_stop(true); }
 };
 
+constexpr pid_t kChild = 200;
+
+// Running, with fork events on; the second thread's fork will make kChild.
+struct NonStopForking : NonStopThreads {
+  NonStopForking() {
+    engine.set_report_fork_events(true, true);
+    continue_all();
+    ops.event_messages[kSecond] = kChild;
+    ops.set_pc(kChild, 0x2000);
+  }
+  void fork_event() { land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_FORK)); }
+};
+
 }  // namespace
 
 TEST_CASE("non-stop: a breakpoint hit is told at once and no other thread is stopped") {
@@ -84,13 +97,8 @@ TEST_CASE("non-stop: a Ctrl-C stops one running thread with SIGINT, not all of t
 }
 
 TEST_CASE("non-stop: a fork is told only once the child's first stop is in, so gdb can read the child at once") {
-  NonStopThreads f;
-  f.engine.set_report_fork_events(true, true);
-  f.continue_all();
-  constexpr pid_t kChild = 200;
-  f.ops.event_messages[kSecond] = kChild;
-  f.ops.set_pc(kChild, 0x2000);
-  f.land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_FORK));
+  NonStopForking f;
+  f.fork_event();
   CHECK(f.stops.empty());  // gdb would ask for registers the child cannot give yet
   CHECK_FALSE(f.logged("interrupt 100"));  // the other threads run on
   f.interrupted(kChild);
@@ -104,15 +112,10 @@ TEST_CASE("non-stop: a fork is told only once the child's first stop is in, so g
 }
 
 TEST_CASE("non-stop: a fork whose child is stopped before its fork event is told at once") {
-  NonStopThreads f;
-  f.engine.set_report_fork_events(true, true);
-  f.continue_all();
-  constexpr pid_t kChild = 200;
-  f.ops.event_messages[kSecond] = kChild;
-  f.ops.set_pc(kChild, 0x2000);
+  NonStopForking f;
   f.interrupted(kChild);
   CHECK(f.stops.empty());
-  f.land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_FORK));
+  f.fork_event();
   REQUIRE(f.stops.size() == 1);
   CHECK(f.stops[0].kind == EngineStop::Kind::Forked);
 }
