@@ -51,8 +51,7 @@ Engine::Process* Engine::find_process(pid_t pid) {
 }
 
 Engine::Thread& Engine::add_thread(pid_t tid, pid_t pid, ThreadState state) {
-  Thread t{tid, pid, state, std::make_unique<RegisterCache>(*arch_, *ops_, tid), std::nullopt, 0, {}, false, false,
-           false, false, 0, std::nullopt};
+  Thread t{.tid = tid, .pid = pid, .state = state, .registers = std::make_unique<RegisterCache>(*arch_, *ops_, tid)};
   return threads_.emplace(tid, std::move(t)).first->second;
 }
 

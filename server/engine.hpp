@@ -49,6 +49,9 @@ struct EngineStop {
     Signal, Exited, Terminated, NoResumed, ThreadCreated, ThreadExited, SyscallEntry, SyscallReturn, Exec,
     Forked, VForked, VForkDone
   };
+  EngineStop() = default;
+  EngineStop(Kind kind, pid_t tid, int host_signal = 0) : kind(kind), tid(tid), host_signal(host_signal) {}
+
   Kind kind = Kind::Signal;
   pid_t tid = 0;
   int host_signal = 0;  // Signal, Terminated
@@ -189,12 +192,12 @@ class Engine {
     pid_t pid;  // its process
     ThreadState state;
     std::unique_ptr<RegisterCache> registers;
-    std::optional<EngineStop> pending;  // met while the others were being stopped; not told yet
+    std::optional<EngineStop> pending{};  // met while the others were being stopped; not told yet
     std::uint64_t pending_pc = 0;       // where a pending breakpoint hit was
     // Signals owed to the thread, delivered one per resume: a pass signal met
     // while all were stopping, or one gdb resumed it with when a kept event
     // was told instead of resuming.
-    std::deque<int> held_signals;
+    std::deque<int> held_signals{};
     bool needs_debug_registers = false;  // new: the kernel did not copy them from its creator
     bool exiting = false;                // past PTRACE_EVENT_EXIT: runs on to its end, never stops again
     // Its last ptrace-stop was a group-stop (SIGSTOP & co. from outside): a
@@ -203,20 +206,20 @@ class Engine {
     bool in_group_stop = false;
     bool first_stop_unseen = false;        // a new thread, before its first stop
     int delivery_signal = 0;               // stopped at this signal's delivery since attach, not resumed
-    std::optional<long> syscall_at_entry;  // inside this syscall, stopped at its entry
+    std::optional<long> syscall_at_entry{};  // inside this syscall, stopped at its entry
     bool at_syscall_return = false;        // stopped at a syscall's exit
     // A single-step over a syscall instruction, made as a run to the
     // syscall's exit stop (see Arch::single_step_overshoots).
     bool stepping_through_syscall = false;
     // Non-stop: gdb asked for this thread to stop; its next stop is told
     // with this signal (0 for vCont;t, SIGINT for a Ctrl-C).
-    std::optional<int> stop_for_gdb;
+    std::optional<int> stop_for_gdb{};
     // Non-stop: gdb has heard of this thread's current stop. One it has not
     // (stopped by the attach, say) is told when gdb asks it to stop.
     bool stop_told = false;
     // Its step runs through an atomic sequence to these addresses
     // (Arch::atomic_sequence_exits) instead of single-stepping.
-    std::vector<std::uint64_t> atomic_exits;
+    std::vector<std::uint64_t> atomic_exits{};
     // It ran into a breakpoint planted for another thread's atomic step and
     // waits, unseen, until that step is over.
     bool parked = false;
@@ -224,7 +227,7 @@ class Engine {
     // signal; at any other stop a signal gdb gives it is sent (tgkill) and
     // let through when it arrives.
     bool at_signal_delivery = false;
-    std::deque<int> sent_signals;
+    std::deque<int> sent_signals{};
     // The pending event is the end of a single-step gdb asked for: it means
     // nothing once gdb resumes the thread otherwise (gdbserver's rule too).
     bool pending_step_end = false;
