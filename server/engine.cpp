@@ -688,8 +688,18 @@ void Engine::report(const EngineStop& given) {
 }
 
 void Engine::process_gone(const EngineStop& stop) {
+  // Thread exits gdb has not heard of yet go first, one per resume as ever:
+  // gdb hears of every thread's end before the process's.
+  auto untold = std::move(gone_thread_events_);
   reset();
-  report(stop);
+  if (untold.empty()) return report(stop);
+  gone_thread_events_ = std::move(untold);
+  gone_thread_events_.push_back(stop);
+  if (awaiting_stop_) {
+    EngineStop first = gone_thread_events_.front();
+    gone_thread_events_.pop_front();
+    report(first);
+  }
 }
 
 // A thread ran into one of our breakpoints just as it was being stopped for

@@ -687,6 +687,35 @@ TEST_CASE("a thread exit that lands after gdb was told of a stop is told at the 
   CHECK(f.ops.log.empty());  // nothing ran
 }
 
+TEST_CASE("thread exits not told yet when the whole process ends are told before its exit") {
+  Threads f;
+  f.engine.set_report_thread_events(true);
+  f.continue_all();
+  // Everyone on the way out (main returned): gdb was told of the leader's stop.
+  f.land(kSecond, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT));
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_EXIT));
+  f.hit_breakpoint(kThird);
+  REQUIRE(f.stops.size() == 1);
+  f.land(kSecond, exited_status(0));  // gdb has everything stopped: kept
+  f.land(kThird, exited_status(0));   // an exit_group takes it out of its stop
+  f.land(kLeader, exited_status(0));  // and the process is gone
+  CHECK(f.stops.size() == 1);
+  f.engine.resume({});
+  REQUIRE(f.stops.size() == 2);
+  CHECK(f.stops[1].kind == EngineStop::Kind::ThreadExited);
+  CHECK(f.stops[1].tid == kSecond);
+  f.engine.resume({});
+  REQUIRE(f.stops.size() == 3);
+  CHECK(f.stops[2].kind == EngineStop::Kind::ThreadExited);
+  CHECK(f.stops[2].tid == kThird);
+  f.engine.resume({});
+  REQUIRE(f.stops.size() == 4);
+  CHECK(f.stops[3].kind == EngineStop::Kind::Exited);
+  CHECK(f.stops[3].pid == kLeader);
+  CHECK_FALSE(f.engine.has_untold_events());
+  CHECK_FALSE(f.engine.has_process());
+}
+
 TEST_CASE("a signal stop gdb was told of is not delivered at detach: passing it was gdb's call") {
   Threads f;
   f.continue_all();
