@@ -14,10 +14,15 @@ const std::vector<std::uint8_t>* RegisterCache::image(unsigned regset) {
   if (!slot.fetched) {
     slot.fetched = true;
     const arch::RegsetInfo& info = arch_->regsets()[regset];
+    // The kernel is offered the largest image the regset can have (x86's
+    // XSAVE: 32 KiB) but fills a fraction of it; each thread keeps only
+    // what was filled, or 500 threads would hold 16 MiB.
+    thread_local std::vector<std::uint8_t> scratch;
     for (unsigned note : {info.note_type, info.fallback_note_type}) {
       if (note == 0) continue;
-      slot.bytes.assign(info.max_size, 0);
-      if (ops_->get_regset(tid_, note, slot.bytes) == 0) {
+      scratch.assign(info.max_size, 0);
+      if (ops_->get_regset(tid_, note, scratch) == 0) {
+        slot.bytes.assign(scratch.begin(), scratch.end());
         slot.available = true;
         slot.note_type = note;
         break;
@@ -79,7 +84,12 @@ int RegisterCache::flush() {
 }
 
 void RegisterCache::invalidate() {
-  for (Slot& slot : slots_) slot = Slot{};
+  for (Slot& slot : slots_) {
+    std::vector<std::uint8_t> keep = std::move(slot.bytes);  // its allocation serves the next fetch
+    keep.clear();
+    slot = Slot{};
+    slot.bytes = std::move(keep);
+  }
 }
 
 }  // namespace ustub

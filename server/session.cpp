@@ -604,7 +604,7 @@ std::string Session::write_register(const rsp::req::WriteRegister& r) {
 }
 
 std::string Session::read_memory(const rsp::req::ReadMemory& r) {
-  std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(r.length, kReplyDataLimit / 2));
+  std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(r.length, kMemoryReplyBytes));
   std::vector<std::uint8_t> buf(length);
   long n = engine_.read_memory(selected_process(), r.address, buf);
   if (length == 0) return "";

@@ -111,10 +111,14 @@ TEST_CASE("a held Ctrl-C is told as the stepped thread's own process's, not the 
   CHECK(reply.find("thread:p200.205;") != std::string::npos);
 }
 
-TEST_CASE("memory replies are capped, and gdb gets the rest by asking again") {
+TEST_CASE("memory replies are capped at half a packet, and gdb gets the rest by asking again") {
   Harness h;
   std::string reply = h.request("m1000,8000");
-  CHECK(reply.size() == Session::kReplyDataLimit);  // hex: two characters a byte
+  CHECK(reply.size() == 2 * 0x8000);  // all of it: hex, two characters a byte
+  for (std::uint64_t a = 0x1000; a < 0x31000; ++a) h.ops.memory[a] = static_cast<std::uint8_t>(a);
+  reply = h.request("m1000,30000");
+  CHECK(reply.size() == 2 * Session::kMemoryReplyBytes);
+  CHECK(reply.size() <= Session::kPacketSize);
   CHECK(reply.substr(0, 8) == "00010203");
   CHECK(h.request("m0,4") == "E01");
 }
