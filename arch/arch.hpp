@@ -82,6 +82,18 @@ class RegisterAccess {
   virtual void set(std::string_view name, std::uint64_t value) = 0;
 };
 
+// How a range step (vCont;r) over [start, end) can run the thread instead of
+// single-stepping each instruction: with breakpoints at `exits` (where each way
+// out of the range first lands: branch and call targets outside it, and `end`)
+// and at `step_points` (instructions in it whose next pc is not known in
+// advance — returns, indirect jumps and calls, syscalls — single-stepped when
+// reached). The thread then stops exactly where single-steps would have left
+// the range.
+struct RangeStepPlan {
+  std::vector<std::uint64_t> exits;
+  std::vector<std::uint64_t> step_points;
+};
+
 class Arch {
  public:
   virtual ~Arch() = default;
@@ -129,6 +141,16 @@ class Arch {
   }
   // How many bytes atomic_sequence_exits looks at; 0: no such sequences.
   virtual unsigned atomic_sequence_bytes() const { return 0; }
+
+  // `code` holds the range's bytes (without breakpoints). nullopt: the range
+  // cannot be planned (undecodable, or an architecture without a decoder
+  // here); the caller single-steps through it, as gdbserver does.
+  virtual std::optional<RangeStepPlan> plan_range_step(std::uint64_t /*start*/,
+                                                       std::span<const std::uint8_t> /*code*/) const {
+    return std::nullopt;
+  }
+  // The longest range plan_range_step is given; longer ones are single-stepped.
+  static constexpr std::uint64_t kMaxPlannedRange = 0x10000;
 
   // gdb wrote `value` into the SyscallResult register at a syscall's exit
   // stop: make the program see that value as the syscall's result where the

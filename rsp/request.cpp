@@ -75,9 +75,17 @@ Request parse_vcont(std::string_view p) {
       case 't': action.kind = req::ResumeAction::Kind::Stop; break;
       case 'C': action.kind = req::ResumeAction::Kind::Continue; break;
       case 'S': action.kind = req::ResumeAction::Kind::Step; break;
+      case 'r': action.kind = req::ResumeAction::Kind::RangeStep; break;
       default: return malformed("unsupported vCont action");
     }
-    if (letter == 'C' || letter == 'S') {
+    if (letter == 'r') {
+      auto comma = rest.find(',');
+      auto start = parse_hex_number(rest.substr(0, comma));
+      auto end = comma == std::string_view::npos ? std::nullopt : parse_hex_number(rest.substr(comma + 1));
+      if (!start || !end) return malformed("bad range in vCont;r");
+      action.range_start = *start;
+      action.range_end = *end;
+    } else if (letter == 'C' || letter == 'S') {
       auto signal = parse_hex_number(rest);
       if (!signal || *signal > 255) return malformed("bad signal in vCont");
       action.signal = static_cast<int>(*signal);

@@ -23,9 +23,11 @@ struct WriteRegister { unsigned regnum; std::vector<std::uint8_t> bytes; };
 struct ReadMemory { std::uint64_t address; std::uint64_t length; };
 struct WriteMemory { std::uint64_t address; std::vector<std::uint8_t> bytes; };
 struct ResumeAction {
-  enum class Kind { Continue, Step, Stop };
+  enum class Kind { Continue, Step, Stop, RangeStep };
   Kind kind = Kind::Continue;
   int signal = 0;                 // 0 = none
+  std::uint64_t range_start = 0;  // RangeStep: step while the pc is in [start, end)
+  std::uint64_t range_end = 0;
   std::optional<ThreadId> thread; // nullopt = every thread not named by an earlier action
 };
 // 'c', 'C', 's', 'S' and vCont all become one list of actions.

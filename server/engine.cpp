@@ -255,6 +255,7 @@ int Engine::insert_breakpoint(pid_t pid, std::uint64_t address) {
   Process* p = find_process(pid);
   if (!p) return ESRCH;
   p->atomic_breakpoints.erase(address);  // gdb's now (or ours, recorded by the caller after this)
+  p->range_breakpoints.erase(address);
   if (p->breakpoints.contains(address)) {
     if (breakpoint_still_planted(pid, address)) return 0;  // gdb may insert twice; once is enough
     p->breakpoints.remove(address);  // stale: plant it afresh over the new code
@@ -377,7 +378,7 @@ bool Engine::read_watch_saw_a_write(Process& p, const arch::HardwareHit& hit) {
 // its own breakpoints (removing them first) when it means to, and when it
 // moved the pc there (jump, a skipped permanent breakpoint) it wants the hit.
 // gdbserver's rule too.
-void Engine::start(Thread& t, ResumeRequest request) {
+void Engine::start(Thread& t, ResumeRequest request, bool range_under_way) {
   // A failed write-back means the thread died under us; its exit status will tell.
   t.delivery_signal = 0;  // delivered now (or dropped) as gdb asks
   t.stop_told = false;
@@ -400,7 +401,10 @@ void Engine::start(Thread& t, ResumeRequest request) {
   if (log_)
     log_(std::string(listen ? "listen" : through_syscall ? "step (through a syscall)" : request.step ? "step" : to_syscall ? "syscall" : "cont") + " tid " +
          std::to_string(t.tid) + " signal " + std::to_string(request.host_signal));
+  t.range_step = request.range() && !listen ? request : ResumeRequest{};
   if (request.step && !listen && !through_syscall && start_atomic_step(t, request.host_signal)) return;
+  if (range_under_way && t.range_step.range() && !through_syscall && !request.host_signal && run_through_range(t))
+    return;
   if (listen)
     ops_->listen(t.tid);
   else if (to_syscall || through_syscall)
@@ -478,6 +482,102 @@ void Engine::end_atomic_step(Process& p, bool release_parked) {
     t.parked = false;
     if (release_parked && t.state.stopped()) resume_quietly(t, t.state.last_resume(), 0);
   }
+}
+
+const arch::RangeStepPlan* Engine::range_plan(Thread& t) {
+  std::pair key{t.range_step.range_start, t.range_step.range_end};
+  if (t.range_planned_for != key) {
+    t.range_planned_for = key;
+    t.range_plan.reset();
+    std::uint64_t length = key.second - key.first;
+    if (length <= arch::Arch::kMaxPlannedRange) {
+      std::vector<std::uint8_t> code(length);
+      if (read_memory(t.pid, key.first, code) == static_cast<long>(length))  // the program's bytes, not our breakpoints
+        t.range_plan = arch_->plan_range_step(key.first, code);
+    }
+  }
+  return t.range_plan ? &*t.range_plan : nullptr;
+}
+
+bool Engine::run_through_range(Thread& t) {
+  Process& p = process(t);
+  // Another thread of the process (or a vfork child sharing its memory)
+  // could run into the breakpoints meanwhile; in non-stop gdb may resume
+  // one at any time. Hardware watchpoints: a single-step keeps their traps
+  // exactly as gdbserver's.
+  if (non_stop_ || p.atomic_stepper || p.range_stepper || (p.hw && !p.hw->empty())) return false;
+  for (const auto& [tid, other] : threads_)
+    if (tid != t.tid && other.pid == t.pid && !other.state.stopped()) return false;
+  for (const auto& [pid, other] : processes_)
+    if (other.shares_parent_memory) return false;
+  const arch::RangeStepPlan* plan = range_plan(t);
+  auto pc = this->pc(t.tid);
+  if (!plan || !pc) return false;
+  if (std::find(plan->step_points.begin(), plan->step_points.end(), *pc) != plan->step_points.end()) return false;
+  for (const auto* addresses : {&plan->exits, &plan->step_points})
+    for (std::uint64_t address : *addresses) {
+      if (p.breakpoints.contains(address)) continue;  // gdb's own: a hit there ends the step too
+      if (insert_breakpoint(t.pid, address) != 0) {
+        remove_range_breakpoints(p);
+        return false;
+      }
+      p.range_breakpoints.insert(address);
+    }
+  p.range_stepper = t.tid;
+  if (log_) log_("range step on breakpoints: cont tid " + std::to_string(t.tid));
+  ops_->resume(t.tid, false, 0);
+  return true;
+}
+
+void Engine::remove_range_breakpoints(Process& p) {
+  for (std::uint64_t address : p.range_breakpoints) remove_breakpoint(p.pid, address);
+  p.range_breakpoints.clear();
+  p.range_stepper = 0;
+}
+
+bool Engine::range_step_goes_on(Thread& t, int event, int signal) {
+  Process& p = process(t);
+  if (event == PTRACE_EVENT_STOP && p.range_stepper == t.tid && !t.in_group_stop && trap_queued_behind_interrupt(t)) {
+    // A Ctrl-C (or another process's event) overtook its trap at one of our
+    // breakpoints: the trap comes out at once, and is handled as the hit it is.
+    ops_->resume(t.tid, false, 0);
+    return true;
+  }
+  ResumeRequest range = std::exchange(t.range_step, ResumeRequest{});
+  std::set<std::uint64_t> ours;
+  if (p.range_stepper == t.tid) {
+    ours = p.range_breakpoints;
+    remove_range_breakpoints(p);
+  }
+  if (event != 0 || signal != SIGTRAP || (p.hw && !p.hw->empty())) return false;
+  TrapInfo trap;
+  ops_->get_trap_info(t.tid, trap);
+  auto pc = this->pc(t.tid);
+  if (!pc) return false;
+  if (trap.code == kSiKernel || trap.code == kTrapBreakpoint) {
+    std::uint64_t address = arch_->breakpoint_address_from_trap_pc(*pc);
+    if (!ours.count(address)) return false;  // gdb's breakpoint, or the program's own trap
+    if (address != *pc) {
+      t.registers->write_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info, address);
+      forbid_syscall_restart(t);
+      pc = address;
+    }
+  } else if (trap.code != kTrapTrace) {
+    return false;
+  }
+  bool left = *pc < range.range_start || *pc >= range.range_end || p.breakpoints.contains(*pc);
+  if (left || stopping_all_) {
+    // Out of the range (or at one of gdb's breakpoints in it, which gdb must
+    // see): the step is done, told as a single-step's end. Stopping for
+    // another thread's event: it stops here, and gdb steps it again later.
+    t.state.on_stop(StopKind::Event);
+    if (left) event_to_report(t, {EngineStop::Kind::Signal, t.tid, SIGTRAP});
+    else finish_stop_all_if_done();
+    return true;
+  }
+  range.host_signal = 0;
+  start(t, range, true);
+  return true;
 }
 
 bool Engine::trap_queued_behind_interrupt(Thread& t) {
@@ -779,6 +879,7 @@ void Engine::handle_wait(const WaitResult& w) {
   t->delivery_signal = 0;  // only a signal found at attach is handed back at detach
 
   if (t->needs_debug_registers && process(*t).hw) write_debug_registers(*t);
+  if (t->range_step.range() && range_step_goes_on(*t, event, signal)) return;
   if (!t->atomic_exits.empty()) {
     // A step through an atomic sequence ends here: at one of its exits (the
     // step is done, as a single-step would have told it), or for any other
@@ -958,7 +1059,8 @@ void Engine::resume_quietly(Thread& t, ResumeRequest was, int signal) {
   if (stopping_all_) {
     if (signal) t.held_signals.push_back(signal);
     finish_stop_all_if_done();
-  } else if (auto now = t.state.request_resume({was.step, signal})) {
+  } else if (auto now = t.state.request_resume({.step = was.step, .host_signal = signal,
+                                               .range_start = was.range_start, .range_end = was.range_end})) {
     start(t, *now);
   }
 }

@@ -231,6 +231,13 @@ class Engine {
     // The pending event is the end of a single-step gdb asked for: it means
     // nothing once gdb resumes the thread otherwise (gdbserver's rule too).
     bool pending_step_end = false;
+    // A range step under way (vCont;r; range() false: none): gdb hears of the
+    // thread only once its pc leaves the range. It runs on breakpoints of
+    // ours at the range's exits (Arch::plan_range_step) when nothing else of
+    // its process can run into them, else one single-step at a time.
+    ResumeRequest range_step{};
+    std::optional<arch::RangeStepPlan> range_plan{};  // for range_planned_for, once decoded
+    std::pair<std::uint64_t, std::uint64_t> range_planned_for{};
   };
 
   struct Process {
@@ -252,6 +259,10 @@ class Engine {
     // the breakpoints planted for it (gdb's own ones at the exits are not).
     pid_t atomic_stepper = 0;
     std::set<std::uint64_t> atomic_breakpoints;
+    // The one thread whose range step runs on breakpoints of ours, and those
+    // breakpoints (gdb's own at the same places are not among them).
+    pid_t range_stepper = 0;
+    std::set<std::uint64_t> range_breakpoints;
   };
 
   Thread* find(pid_t tid);
@@ -287,7 +298,9 @@ class Engine {
   bool sent_by_tgkill(Thread& t);
   // Its interrupt stop came just after it ran into our breakpoint, the trap still queued.
   bool trap_queued_behind_interrupt(Thread& t);  // its signal-delivery-stop is for a tgkill'd signal
-  void start(Thread& t, ResumeRequest request);
+  // `range_under_way`: a range step's thread goes on (its first instruction
+  // is always single-stepped: only then is it known what else gdb resumed).
+  void start(Thread& t, ResumeRequest request, bool range_under_way = false);
   // A step at a load-reserve: plant breakpoints at the sequence's exits and
   // continue. False: not at one (or another thread's is under way): single-step.
   bool start_atomic_step(Thread& t, int host_signal);
@@ -296,6 +309,15 @@ class Engine {
   // Another thread ran into one of those breakpoints: true, and it waits.
   bool park_at_atomic_breakpoint(Thread& t, const TrapInfo& trap);
   void end_atomic_step(Process& p, bool release_parked);
+  // A stop of a thread in a range step: true when it stays in the range and
+  // runs on unseen; false when the stop is handled as any other (the range
+  // step is over either way, and our breakpoints are out).
+  bool range_step_goes_on(Thread& t, int event, int signal);
+  // Plants the range's exits and continues the thread; false when it must
+  // single-step instead (see Thread::range_step).
+  bool run_through_range(Thread& t);
+  const arch::RangeStepPlan* range_plan(Thread& t);
+  void remove_range_breakpoints(Process& p);
   void report(const EngineStop& stop);
   void process_gone(const EngineStop& stop);
   EngineStop decode_trap(Thread& t, const TrapInfo& trap);

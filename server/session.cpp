@@ -224,7 +224,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           },
           [&](const r::VContQuery&) -> std::optional<std::string> {
             if (disabled_.vcont) return "";
-            return "vCont;c;C;s;S;t";
+            return "vCont;c;C;s;S;t;r";
           },
           [&](const r::Breakpoint& q) -> std::optional<std::string> {
             if (auto e = need_process()) return e;
@@ -643,7 +643,11 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
         break;
       }
       int host_signal = gdb_to_host_signal(action.signal);
-      plan.push_back({tid, {action.kind == rsp::req::ResumeAction::Kind::Step, host_signal}});
+      bool range = action.kind == rsp::req::ResumeAction::Kind::RangeStep;
+      plan.push_back({tid, {.step = range || action.kind == rsp::req::ResumeAction::Kind::Step,
+                            .host_signal = host_signal,
+                            .range_start = range ? action.range_start : 0,
+                            .range_end = range ? action.range_end : 0}});
       break;
     }
   }

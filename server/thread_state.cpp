@@ -51,7 +51,8 @@ StopDecision ThreadState::on_stop(StopKind kind) {
       // A stale interrupt (its thread stopped for another reason first and has
       // since been resumed) or a group-stop nobody asked for: keep running.
       // The signal, if any, was delivered with the original resume.
-      to_apply_ = ResumeRequest{last_resume_.step, 0};
+      to_apply_ = last_resume_;
+      to_apply_.host_signal = 0;
       return StopDecision::ResumeAgain;
     }
     phase_ = Phase::Stopped;

@@ -4,6 +4,7 @@
 // race"): a resume that gdb asks for before the thread's stop has landed is
 // recorded and applied when the stop lands — never dropped — and that stop is
 // then not reported.
+#include <cstdint>
 #include <optional>
 
 namespace ustub {
@@ -11,6 +12,11 @@ namespace ustub {
 struct ResumeRequest {
   bool step = false;
   int host_signal = 0;
+  // A range step (vCont;r): step = true, and the thread is told stopped only
+  // once its pc leaves [range_start, range_end). Empty when range_end == 0.
+  std::uint64_t range_start = 0;
+  std::uint64_t range_end = 0;
+  bool range() const { return range_end > range_start; }
   bool operator==(const ResumeRequest&) const = default;
 };
 

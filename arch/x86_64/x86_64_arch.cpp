@@ -1,5 +1,7 @@
 #include "arch/x86_64/x86_64_arch.hpp"
 
+#include "arch/x86_64/instructions.hpp"
+
 #include <cstring>
 #include <vector>
 
@@ -223,6 +225,10 @@ std::optional<std::uint64_t> X86_64Arch::dtv_pointer_address(RegisterAccess& reg
   auto fs_base = regs.get("fs_base");
   if (!fs_base || *fs_base == 0) return std::nullopt;
   return *fs_base + 8;
+}
+
+std::optional<RangeStepPlan> X86_64Arch::plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code) const {
+  return x86_64::plan_range_step(start, code);
 }
 
 }  // namespace arch

@@ -652,10 +652,12 @@ def packets_acks_errors_and_interrupts(env):
 def main():
     import hardening
     import processes
+    import stepping
     import threads
     TESTS.extend(threads.TESTS)
     TESTS.extend(processes.TESTS)
     TESTS.extend(hardening.TESTS)
+    TESTS.extend(stepping.TESTS)
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", required=True)
     parser.add_argument("-k", dest="only", help="run tests whose name matches this regular expression")

@@ -1,0 +1,106 @@
+"""Range stepping (vCont;r): gdb's `step` and `next` through a line in one
+request, which ustub runs on breakpoints of its own at the line's exits
+instead of single-stepping every instruction. A range step must stop exactly
+where gdbserver's single-steps stop."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+from harness import GDB, Failure, Ustub, check, expect, gdb, remote, test_registry
+
+TESTS, test = test_registry()
+
+
+def line_of(env, text):
+    """The line number of the first line of stepping.c that holds `text`."""
+    with open(os.path.join(env.work, "programs", "stepping.c")) as f:
+        for number, line in enumerate(f, 1):
+            if text in line:
+                return number
+    raise Failure(f"stepping.c has no line with {text!r}")
+
+
+@test
+def next_over_a_20000_iteration_line_lands_on_the_next_line(env):
+    loop = line_of(env, "i < 20000; i++) total += i;")
+    u = Ustub(env, "--once", "--debug", ":0", "./stepping")
+    port = u.port()
+    out = gdb(env, [remote(port), f"break stepping.c:{loop}", "continue", "next", "print total",
+                    "info line *$pc", "kill"], env.program("stepping"))
+    expect(out, r"^\$1 = 199990000$")
+    expect(out, rf'^Line {loop + 1} of "[^"]*stepping.c"')
+    u.wait_exit()
+    # The whole line ran on breakpoints: one continue, not ~140,000 single-steps.
+    expect(u.output, r"range step on breakpoints: cont tid \d+", "ustub --debug")
+    steps = len(re.findall(r"^step tid", u.output, re.M))
+    check(steps < 100, f"ustub single-stepped {steps} times for one range step")
+
+
+STEP_SCRIPT = """
+python
+import gdb
+seen = []
+for i in range({count}):
+    command = "next" if i % 5 == 4 else "step"
+    try:
+        gdb.execute(command, to_string=True)
+        frame = gdb.selected_frame()
+        seen.append("%s %s:%s pc=%x" % (command, frame.name(), frame.find_sal().line, frame.pc()))
+    except gdb.error as e:
+        seen.append("%s: %s" % (command, e))
+        break
+print("STOPS\\n" + "\\n".join(seen) + "\\nEND")
+end
+"""
+
+
+def stops_under(env, server, count):
+    script = os.path.join(env.runtime, "steps.gdb")
+    with open(script, "w") as f:
+        f.write(STEP_SCRIPT.format(count=count))
+    out = gdb(env, [f"target remote | {server} - ./stepping x 3", "break main", "continue", "source " + script],
+              env.program("stepping"), timeout=300)
+    m = re.search(r"^STOPS\n(.*?)^END$", out, re.M | re.S)
+    if not m:
+        raise Failure(f"the step script did not finish against {server}:\n{out[-3000:]}")
+    return m.group(1).splitlines()
+
+
+@test
+def step_and_next_stop_where_gdbserver_would(env):
+    # Loops, calls, returns, a recursion, a jump table and calls through
+    # pointers, stepped into and over, each stop compared with gdbserver's.
+    ours = stops_under(env, env.ustub, 120)
+    theirs = stops_under(env, "/usr/bin/gdbserver", 120)
+    check(len(ours) > 40, f"too few stops to compare: {ours}")
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        check(a == b, f"stop {i}: ustub {a!r}, gdbserver {b!r}")
+    check(len(ours) == len(theirs), f"ustub made {len(ours)} stops, gdbserver {len(theirs)}")
+
+
+@test
+def ctrl_c_during_a_long_next_stops_on_an_instruction_of_the_line(env):
+    spin = line_of(env, "while (keep_spinning) spins++;")
+    u = Ustub(env, "--once", ":0", "./stepping", "spin")
+    port = u.port()
+    proc = subprocess.Popen([GDB, "-nx", "-batch", "-ex", "set confirm off", "-ex", remote(port),
+                             "-ex", f"break stepping.c:{spin}", "-ex", "continue", "-ex", "next",
+                             "-ex", "info line *$pc", "-ex", "x/i $pc", "-ex", "set var keep_spinning = 0",
+                             "-ex", "next", "-ex", "print spins > 0", "-ex", "kill", env.program("stepping")],
+                            cwd=env.bin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(1.5)  # gdb is inside the endless `next`
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise Failure("gdb did not stop after Ctrl-C during a range step")
+    expect(out, r"Program received signal SIGINT")
+    # Stopped on an instruction of the spinning line, never one byte past a breakpoint.
+    expect(out, rf'^Line {spin} of "[^"]*stepping.c" starts at address')
+    expect(out, r"^=> 0x[0-9a-f]+ <spin_until_told\+\d+>:\t(?!\(bad\))\S")
+    expect(out, rf"^{spin + 1}\t  spins = -spins;$")  # the `next` after it ended the loop
+    expect(out, r"^\$1 = 1$")
+    u.wait_exit()
