@@ -99,15 +99,27 @@ Request parse_vcont(std::string_view p) {
 
 Request parse_breakpoint(std::string_view p) {
   bool insert = p.front() == 'Z';
-  auto fields = split(p.substr(1), ',');
-  if (fields.size() < 3) return malformed("breakpoint packet needs type,address,kind");
-  // Conditions and commands (";X...") follow the kind; we evaluate none of them.
-  std::string_view kind_text = fields[2].substr(0, fields[2].find(';'));
+  std::string_view head = p.substr(1, p.find(';') == std::string_view::npos ? std::string_view::npos : p.find(';') - 1);
+  auto fields = split(head, ',');
+  if (fields.size() != 3) return malformed("breakpoint packet needs type,address,kind");
   auto type = parse_hex_number(fields[0]);
   auto address = parse_hex_number(fields[1]);
-  auto kind = parse_hex_number(kind_text);
+  auto kind = parse_hex_number(fields[2]);
   if (!type || *type > 4 || !address || !kind) return malformed("bad breakpoint packet");
-  return req::Breakpoint{insert, static_cast<int>(*type), *address, *kind};
+  req::Breakpoint bp{insert, static_cast<int>(*type), *address, *kind};
+  if (head.size() + 1 >= p.size()) return bp;
+  // ";X len,bytes" conditions, then at most one ";cmds:persist,X len,bytes…".
+  for (auto item : split(p.substr(head.size() + 2), ';')) {
+    if (item.starts_with("cmds:")) break;
+    auto comma = item.find(',');
+    if (item.size() < 2 || item.front() != 'X' || comma == std::string_view::npos)
+      return malformed("bad breakpoint condition");
+    auto length = parse_hex_number(item.substr(1, comma - 1));
+    auto bytes = from_hex(item.substr(comma + 1));
+    if (!length || !bytes || bytes->size() != *length) return malformed("bad breakpoint condition");
+    bp.conditions.push_back(std::move(*bytes));
+  }
+  return bp;
 }
 
 Request parse_xfer(std::string_view p) {

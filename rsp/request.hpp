@@ -38,6 +38,10 @@ struct Breakpoint {
   int type;  // 0 software, 1 hardware, 2 write, 3 read, 4 access watchpoint
   std::uint64_t address;
   std::uint64_t kind;
+  // Target-side conditions (";X len,bytecode", ConditionalBreakpoints): the
+  // stop is worth telling when any of them is true. Commands (";cmds:") are
+  // accepted and not run: gdb runs its own.
+  std::vector<std::vector<std::uint8_t>> conditions{};
 };
 struct XferRead {
   std::string object, annex;

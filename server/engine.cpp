@@ -1,5 +1,7 @@
 #include "server/engine.hpp"
 
+#include "server/agent_expression.hpp"
+
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -281,6 +283,7 @@ int Engine::remove_breakpoint(pid_t pid, std::uint64_t address) {
     p->atomic_breakpoints.insert(address);
     return 0;
   }
+  p->breakpoint_conditions.erase(address);
   bool planted = breakpoint_still_planted(pid, address);
   auto original = p->breakpoints.remove(address);
   p->removed_breakpoints.insert(address);
@@ -289,6 +292,94 @@ int Engine::remove_breakpoint(pid_t pid, std::uint64_t address) {
   // A thread stepping off this breakpoint will find it gone and not re-plant it.
   long n = ops_->write_memory(pid, address, *original);
   return n == static_cast<long>(original->size()) ? 0 : (n < 0 ? static_cast<int>(-n) : EIO);
+}
+
+void Engine::set_breakpoint_conditions(pid_t pid, std::uint64_t address,
+                                       std::vector<std::vector<std::uint8_t>> conditions) {
+  Process* p = find_process(pid);
+  if (!p) return;
+  if (conditions.empty() || !p->breakpoints.contains(address))
+    p->breakpoint_conditions.erase(address);
+  else
+    p->breakpoint_conditions[address] = std::move(conditions);
+}
+
+bool Engine::conditions_all_false(Thread& t, const std::vector<std::vector<std::uint8_t>>& conditions) {
+  bool little = arch_->endian() == arch::Endian::Little;
+  auto to_value = [little](std::span<const std::uint8_t> bytes) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < bytes.size() && i < 8; ++i)
+      v |= std::uint64_t{bytes[little ? i : bytes.size() - 1 - i]} << (8 * i);
+    return v;
+  };
+  AgentContext context{
+      [&](unsigned regnum) -> std::optional<std::uint64_t> {
+        // The thread is stopped at the hit, though gdb has not heard of it.
+        const arch::LayoutEntry* e = layout_->find(regnum);
+        if (!e) return std::nullopt;
+        std::vector<std::uint8_t> value(e->info->bytes());
+        if (!t.registers->read(*e->info, value)) return std::nullopt;
+        return to_value(value);
+      },
+      [&](std::uint64_t address, unsigned size) -> std::optional<std::uint64_t> {
+        std::uint8_t buf[8];
+        if (read_memory(t.pid, address, std::span(buf, size)) != static_cast<long>(size)) return std::nullopt;
+        return to_value(std::span(buf, size));
+      }};
+  for (const auto& condition : conditions) {
+    AgentResult r = evaluate_agent_expression(condition, context);
+    if (log_ && !r.value) log_("breakpoint condition not evaluated: " + r.error);
+    if (!r.value || *r.value != 0) return false;  // true, or gdb must judge
+  }
+  return true;
+}
+
+bool Engine::step_over_false_condition(Thread& t, std::uint64_t address) {
+  Process& p = process(t);
+  auto conditions = p.breakpoint_conditions.find(address);
+  if (conditions == p.breakpoint_conditions.end()) return false;
+  // While the breakpoint is out, another thread of the process (or a vfork
+  // child sharing its memory) could run past it unseen; such hits are told.
+  if (non_stop_ || stopping_all_ || p.atomic_stepper || p.range_stepper) return false;
+  for (const auto& [tid, other] : threads_)
+    if (tid != t.tid && other.pid == t.pid && !other.state.stopped() && !other.exiting) return false;
+  for (const auto& [pid, other] : processes_)
+    if (other.shares_parent_memory) return false;
+  if (arch_->has_overshooting_steps()) {
+    std::vector<std::uint8_t> instruction(arch_->breakpoint_instruction().size());
+    if (read_memory(t.pid, address, instruction) != static_cast<long>(instruction.size()) ||
+        arch_->single_step_overshoots(instruction))
+      return false;
+  }
+  if (!conditions_all_false(t, conditions->second)) return false;
+  std::vector<std::uint8_t> original(arch_->breakpoint_instruction().size());
+  if (read_memory(t.pid, address, original) != static_cast<long>(original.size()) ||
+      ops_->write_memory(t.pid, address, original) != static_cast<long>(original.size()))
+    return false;
+  t.stepping_over = address;
+  t.after_step_over = t.state.last_resume();
+  t.registers->flush();
+  t.registers->invalidate();
+  if (log_) log_("condition false: step over the breakpoint, tid " + std::to_string(t.tid));
+  ops_->resume(t.tid, true, 0);
+  return true;
+}
+
+bool Engine::finish_step_over(Thread& t, int event, int signal) {
+  std::uint64_t address = *std::exchange(t.stepping_over, std::nullopt);
+  Process& p = process(t);
+  // After an exec the memory is a new program's: nothing of ours to put back.
+  if (event != PTRACE_EVENT_EXEC && p.breakpoints.contains(address))
+    ops_->write_memory(t.pid, address, arch_->breakpoint_instruction());
+  TrapInfo trap;
+  if (event != 0 || signal != SIGTRAP || ops_->get_trap_info(t.tid, trap) != 0 || trap.code != kTrapTrace) return false;
+  if (stopping_all_) {
+    t.state.on_stop(StopKind::Event);
+    finish_stop_all_if_done();
+    return true;
+  }
+  start(t, t.after_step_over);
+  return true;
 }
 
 int Engine::write_debug_registers(Thread& t) {
@@ -879,6 +970,7 @@ void Engine::handle_wait(const WaitResult& w) {
   t->delivery_signal = 0;  // only a signal found at attach is handed back at detach
 
   if (t->needs_debug_registers && process(*t).hw) write_debug_registers(*t);
+  if (t->stepping_over && finish_step_over(*t, event, signal)) return;
   if (t->range_step.range() && range_step_goes_on(*t, event, signal)) return;
   if (!t->atomic_exits.empty()) {
     // A step through an atomic sequence ends here: at one of its exits (the
@@ -975,6 +1067,7 @@ void Engine::handle_wait(const WaitResult& w) {
       ops_->get_trap_info(t->tid, trap);
       if (park_at_atomic_breakpoint(*t, trap)) return;
       stop = decode_trap(*t, trap);
+      if (stop.software_breakpoint && step_over_false_condition(*t, *pc(t->tid))) return;
       if (!stop.software_breakpoint && rewind_to_removed_breakpoint(*t, trap)) {
         t->state.on_stop(StopKind::Event);
         return resume_quietly(*t, t->state.last_resume(), 0);
@@ -1079,6 +1172,7 @@ void Engine::forget_all_threads_but(pid_t tid) {
   // Nor has it any of our breakpoints: their saved bytes belong to the old
   // program and must neither be shown in reads nor written back.
   p.breakpoints = BreakpointTable{};
+  p.breakpoint_conditions.clear();
   p.removed_breakpoints.clear();
   p.shares_parent_memory = false;  // a vfork child that execs has its own memory now
 }

@@ -149,6 +149,11 @@ class Engine {
   long write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in);
   int insert_breakpoint(pid_t pid, std::uint64_t address);  // 0 or errno
   int remove_breakpoint(pid_t pid, std::uint64_t address);
+  // gdb's conditions for its breakpoint at `address` (agent expressions;
+  // none: every hit is told). A hit whose conditions are all false is stepped
+  // over here and never told, when nothing else of the process runs meanwhile;
+  // otherwise it is told and gdb, which checks conditions itself, goes on.
+  void set_breakpoint_conditions(pid_t pid, std::uint64_t address, std::vector<std::vector<std::uint8_t>> conditions);
   // The same, in the first process.
   long read_memory(std::uint64_t address, std::span<std::uint8_t> out) { return read_memory(pid_, address, out); }
   long write_memory(std::uint64_t address, std::span<const std::uint8_t> in) { return write_memory(pid_, address, in); }
@@ -236,6 +241,10 @@ class Engine {
     // ours at the range's exits (Arch::plan_range_step) when nothing else of
     // its process can run into them, else one single-step at a time.
     ResumeRequest range_step{};
+    // Stepping over the breakpoint at this address, whose conditions were
+    // false, with its instruction back in place; then on as gdb asked.
+    std::optional<std::uint64_t> stepping_over{};
+    ResumeRequest after_step_over{};
     std::optional<arch::RangeStepPlan> range_plan{};  // for range_planned_for, once decoded
     std::pair<std::uint64_t, std::uint64_t> range_planned_for{};
   };
@@ -263,6 +272,7 @@ class Engine {
     // breakpoints (gdb's own at the same places are not among them).
     pid_t range_stepper = 0;
     std::set<std::uint64_t> range_breakpoints;
+    std::map<std::uint64_t, std::vector<std::vector<std::uint8_t>>> breakpoint_conditions;
   };
 
   Thread* find(pid_t tid);
@@ -318,6 +328,13 @@ class Engine {
   bool run_through_range(Thread& t);
   const arch::RangeStepPlan* range_plan(Thread& t);
   void remove_range_breakpoints(Process& p);
+  // A hit of a breakpoint with conditions: true when they are all false and
+  // the thread is on its way over it, unseen.
+  bool step_over_false_condition(Thread& t, std::uint64_t address);
+  bool conditions_all_false(Thread& t, const std::vector<std::vector<std::uint8_t>>& conditions);
+  // The step over is done (or cut short): the breakpoint goes back in. True
+  // when the thread ran on as gdb had asked and the stop is no more.
+  bool finish_step_over(Thread& t, int event, int signal);
   void report(const EngineStop& stop);
   void process_gone(const EngineStop& stop);
   EngineStop decode_trap(Thread& t, const TrapInfo& trap);

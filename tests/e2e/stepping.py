@@ -1,7 +1,13 @@
-"""Range stepping (vCont;r): gdb's `step` and `next` through a line in one
+"""What makes stepping and breakpoints cheap, and must not change what gdb sees.
+
+Range stepping (vCont;r): gdb's `step` and `next` through a line in one
 request, which ustub runs on breakpoints of its own at the line's exits
 instead of single-stepping every instruction. A range step must stop exactly
-where gdbserver's single-steps stop."""
+where gdbserver's single-steps stop.
+
+Target-side conditions (ConditionalBreakpoints): ustub evaluates gdb's
+bytecode for `break ... if COND` and steps over a hit whose condition is
+false without a round trip."""
 import os
 import re
 import signal
@@ -104,3 +110,23 @@ def ctrl_c_during_a_long_next_stops_on_an_instruction_of_the_line(env):
     expect(out, rf"^{spin + 1}\t  spins = -spins;$")  # the `next` after it ended the loop
     expect(out, r"^\$1 = 1$")
     u.wait_exit()
+
+
+@test
+def conditional_breakpoint_stops_only_where_its_condition_holds_evaluated_by_ustub(env):
+    u = Ustub(env, "--once", "--debug", ":0", "./stepping")
+    port = u.port()
+    out = gdb(env, [remote(port), "break main", "continue", "break fib if n == 1",
+                    "continue", "info breakpoints", "print n", "bt 2", "delete 2", "break fib if n == 99", "continue"],
+              env.program("stepping"))
+    expect(out, r"stop only if n == 1 \(target evals\)")
+    expect(out, r"^Breakpoint 2, fib \(n=1\) at ")
+    expect(out, r"^\$1 = 1$")
+    expect(out, r"^#1  0x[0-9a-f]+ in fib \(n=2\)")  # fib(5) -> fib(4) -> ... -> fib(2) -> fib(1): the first n == 1
+    # A condition that never holds: the program runs to its end.
+    expect(out, r"\[Inferior 1 \(process \d+\) exited with code \d+\]")
+    check("Breakpoint 3, fib" not in out, "a false condition stopped the program")
+    u.wait_exit()
+    skipped = len(re.findall(r"condition false: step over the breakpoint", u.output))
+    # fib(5) makes 15 calls: 4 before the first n == 1, all 15 after it with n == 99 (less the 5 done).
+    check(skipped >= 10, f"ustub stepped over {skipped} false hits; gdb must have judged the others")

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/ptrace.h>
 
+#include <cstring>
 #include <vector>
 
 #include "arch/arch.hpp"
@@ -193,4 +194,75 @@ TEST_CASE("a range step alone in its process with the other threads stopped runs
   r.engine.resume({r.range_step()});  // scheduler-locking: only this thread
   r.single_step_to(0x1004);
   CHECK(r.ops.log.back() == "cont 100 sig 0");
+}
+
+namespace {
+
+// gdb's `value == 3` for an int at rbp-4 (reg 6, const8 -4 ext 8, add, ref32, ext 32, const8 3, equal, end).
+const std::vector<std::uint8_t> kValueIs3 = {0x26, 0x00, 0x06, 0x22, 0xfc, 0x16, 0x08, 0x02, 0x19,
+                                             0x16, 0x20, 0x22, 0x03, 0x13, 0x27};
+constexpr unsigned kRbpOffset = 4 * 8;  // in NT_PRSTATUS
+constexpr std::uint64_t kFrame = 0x8000;
+
+struct AtConditionalBreakpoint : InRange {
+  explicit AtConditionalBreakpoint(bool two_threads = false) : InRange(two_threads) {
+    REQUIRE(engine.insert_breakpoint(kPid, 0x2000) == 0);
+    engine.set_breakpoint_conditions(kPid, 0x2000, {kValueIs3});
+    std::uint64_t rbp = kFrame;
+    std::memcpy(ops.general[kPid].data() + kRbpOffset, &rbp, 8);
+  }
+  void value_is(std::uint32_t v) {
+    for (unsigned i = 0; i < 4; ++i) ops.memory[kFrame - 4 + i] = static_cast<std::uint8_t>(v >> (8 * i));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a breakpoint hit whose condition is false is stepped over here, and gdb never hears of it") {
+  AtConditionalBreakpoint b;
+  b.value_is(2);
+  b.engine.resume({{InRange::kPid, {}}});
+  b.ops.log.clear();
+  b.trap_at_breakpoint(0x2000);
+  CHECK(b.stops.empty());
+  CHECK(b.ops.log.back() == "step 100 sig 0");
+  CHECK(b.ops.memory[0x2000] == 0x90);  // the instruction itself is stepped
+  CHECK(b.ops.pc_of(InRange::kPid) == 0x2000);
+  b.single_step_to(0x2001);
+  CHECK(b.stops.empty());
+  CHECK(b.ops.memory[0x2000] == 0xcc);  // back in
+  CHECK(b.ops.log.back() == "cont 100 sig 0");  // on, as gdb asked
+}
+
+TEST_CASE("a breakpoint hit whose condition is true is told as gdb's breakpoint") {
+  AtConditionalBreakpoint b;
+  b.value_is(3);
+  b.engine.resume({{InRange::kPid, {}}});
+  b.trap_at_breakpoint(0x2000);
+  REQUIRE(b.stops.size() == 1);
+  CHECK(b.stops[0].software_breakpoint);
+  CHECK(*b.engine.pc(InRange::kPid) == 0x2000);
+}
+
+TEST_CASE("a condition that cannot be evaluated, or gdb's conditions gone, means every hit is told") {
+  AtConditionalBreakpoint b;  // the value's memory is unreadable
+  b.engine.resume({{InRange::kPid, {}}});
+  b.trap_at_breakpoint(0x2000);
+  CHECK(b.stops.size() == 1);
+  AtConditionalBreakpoint c;
+  c.value_is(2);
+  c.engine.set_breakpoint_conditions(InRange::kPid, 0x2000, {});  // gdb re-sent Z0 without any
+  c.engine.resume({{InRange::kPid, {}}});
+  c.trap_at_breakpoint(0x2000);
+  CHECK(c.stops.size() == 1);
+}
+
+TEST_CASE("a false condition is told anyway while another thread runs, which could pass the breakpoint unseen") {
+  AtConditionalBreakpoint b(true);
+  b.value_is(2);
+  b.engine.resume({{InRange::kPid, {}}, {InRange::kOther, {}}});
+  b.trap_at_breakpoint(0x2000);
+  b.engine.handle_wait({InRange::kOther, stopped_status(SIGTRAP, PTRACE_EVENT_STOP)});
+  REQUIRE(b.stops.size() == 1);  // gdb checks the condition itself and goes on
+  CHECK(b.stops[0].software_breakpoint);
 }

@@ -55,8 +55,8 @@ TEST_CASE("breakpoints, threads, xfer") {
   auto z = as<req::Breakpoint>(parse("Z0,401000,1"));
   CHECK(z.insert);
   CHECK(z.address == 0x401000);
-  auto cond = as<req::Breakpoint>(parse("z0,401000,1;X2,aa"));
-  CHECK_FALSE(cond.insert);
+  auto removal = as<req::Breakpoint>(parse("z0,401000,1"));
+  CHECK_FALSE(removal.insert);
   as<req::Malformed>(parse("Z9,1,1"));
   auto h = as<req::SetThread>(parse("Hgp1.2"));
   CHECK(h.operation == 'g');
@@ -166,4 +166,31 @@ TEST_CASE("qGetTLSAddr: a thread as gdb writes it (p-form too), then hex offset 
   CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("qGetTLSAddr:4b31,1c")));
   CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("qGetTLSAddr:-1,1c,0")));
   CHECK(std::holds_alternative<rsp::req::Malformed>(rsp::parse("qGetTLSAddr:4b31,zz,0")));
+}
+
+TEST_CASE("vCont;r carries its range; a range that does not parse is malformed") {
+  auto r = as<req::Resume>(parse("vCont;r401000,401010:p1.2;c:p1.-1"));
+  REQUIRE(r.actions.size() == 2);
+  CHECK(r.actions[0].kind == req::ResumeAction::Kind::RangeStep);
+  CHECK(r.actions[0].range_start == 0x401000);
+  CHECK(r.actions[0].range_end == 0x401010);
+  CHECK(r.actions[0].thread->tid == 2);
+  CHECK(r.actions[1].kind == req::ResumeAction::Kind::Continue);
+  as<req::Malformed>(parse("vCont;r401000"));
+  as<req::Malformed>(parse("vCont;r,401010:1"));
+  as<req::Malformed>(parse("vCont;rzz,1"));
+}
+
+TEST_CASE("Z0 with target-side conditions: each ;X len,bytecode is kept, commands are skipped") {
+  auto z = as<req::Breakpoint>(parse("Z0,4012a5,1;X3,220127;X2,2227;cmds:0,X3,220027"));
+  CHECK(z.address == 0x4012a5);
+  CHECK(z.kind == 1);
+  REQUIRE(z.conditions.size() == 2);
+  CHECK(z.conditions[0] == std::vector<std::uint8_t>{0x22, 0x01, 0x27});
+  CHECK(z.conditions[1] == std::vector<std::uint8_t>{0x22, 0x27});
+  // The length must match the bytes; a condition must be X.
+  as<req::Malformed>(parse("Z0,4012a5,1;X2,aa"));
+  as<req::Malformed>(parse("Z0,4012a5,1;Y3,220127"));
+  as<req::Malformed>(parse("Z0,4012a5,1;X3"));
+  as<req::Malformed>(parse("Z0,4012a5,1,2"));
 }
