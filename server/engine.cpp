@@ -351,11 +351,14 @@ bool Engine::step_over_false_condition(Thread& t, std::uint64_t address) {
         arch_->single_step_overshoots(instruction))
       return false;
   }
-  if (!conditions_all_false(t, conditions->second)) return false;
   std::vector<std::uint8_t> original(arch_->breakpoint_instruction().size());
-  if (read_memory(t.pid, address, original) != static_cast<long>(original.size()) ||
-      ops_->write_memory(t.pid, address, original) != static_cast<long>(original.size()))
-    return false;
+  if (read_memory(t.pid, address, original) != static_cast<long>(original.size())) return false;
+  // The program's own breakpoint instruction under gdb's (a "permanent"
+  // breakpoint): stepping it traps again, for ever. gdb skips those itself.
+  auto instruction = arch_->breakpoint_instruction();
+  if (std::equal(original.begin(), original.end(), instruction.begin())) return false;
+  if (!conditions_all_false(t, conditions->second)) return false;
+  if (ops_->write_memory(t.pid, address, original) != static_cast<long>(original.size())) return false;
   t.stepping_over = address;
   t.after_step_over = t.state.last_resume();
   t.registers->flush();

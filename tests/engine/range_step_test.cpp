@@ -266,3 +266,13 @@ TEST_CASE("a false condition is told anyway while another thread runs, which cou
   REQUIRE(b.stops.size() == 1);  // gdb checks the condition itself and goes on
   CHECK(b.stops[0].software_breakpoint);
 }
+
+TEST_CASE("a false condition on the program's own breakpoint instruction is told: stepping it would trap for ever") {
+  InRange r;
+  r.ops.memory[0x2000] = 0xcc;  // the program's own int3 (gdb's "permanent" breakpoint)
+  REQUIRE(r.engine.insert_breakpoint(InRange::kPid, 0x2000) == 0);
+  r.engine.set_breakpoint_conditions(InRange::kPid, 0x2000, {{0x22, 0x00, 0x27}});  // const8 0; end
+  r.engine.resume({{InRange::kPid, {}}});
+  r.trap_at_breakpoint(0x2000);
+  CHECK(r.stops.size() == 1);
+}
