@@ -345,12 +345,13 @@ bool Engine::step_over_false_condition(Thread& t, std::uint64_t address) {
     if (tid != t.tid && other.pid == t.pid && !other.state.stopped() && !other.exiting) return false;
   for (const auto& [pid, other] : processes_)
     if (other.shares_parent_memory) return false;
-  if (arch_->has_overshooting_steps()) {
-    std::vector<std::uint8_t> instruction(arch_->breakpoint_instruction().size());
-    if (read_memory(t.pid, address, instruction) != static_cast<long>(instruction.size()) ||
-        arch_->single_step_overshoots(instruction))
-      return false;
-  }
+  // A syscall can make threads and processes while the breakpoint is out,
+  // and on powerpc a step over one overshoots: such steps stay gdb's.
+  std::vector<std::uint8_t> code(arch::Arch::kLongestInstruction);
+  long n = read_memory(t.pid, address, code);
+  if (n <= 0) return false;
+  code.resize(static_cast<std::size_t>(n));
+  if (arch_->enters_kernel(code)) return false;
   std::vector<std::uint8_t> original(arch_->breakpoint_instruction().size());
   if (read_memory(t.pid, address, original) != static_cast<long>(original.size())) return false;
   // The program's own breakpoint instruction under gdb's (a "permanent"
@@ -361,6 +362,7 @@ bool Engine::step_over_false_condition(Thread& t, std::uint64_t address) {
   if (ops_->write_memory(t.pid, address, original) != static_cast<long>(original.size())) return false;
   t.stepping_over = address;
   t.after_step_over = t.state.last_resume();
+  t.after_step_over.host_signal = 0;  // delivered already, by the resume that led here
   t.registers->flush();
   t.registers->invalidate();
   if (log_) log_("condition false: step over the breakpoint, tid " + std::to_string(t.tid));

@@ -276,3 +276,32 @@ TEST_CASE("a false condition on the program's own breakpoint instruction is told
   r.trap_at_breakpoint(0x2000);
   CHECK(r.stops.size() == 1);
 }
+
+TEST_CASE("after stepping over a false condition the thread goes on without the signal it was resumed with") {
+  AtConditionalBreakpoint b;
+  b.value_is(2);
+  b.engine.resume({{InRange::kPid, {.step = false, .host_signal = SIGALRM}}});  // into its handler, which has the breakpoint
+  b.trap_at_breakpoint(0x2000);
+  b.single_step_to(0x2001);
+  CHECK(b.stops.empty());
+  CHECK(b.ops.log.back() == "cont 100 sig 0");  // SIGALRM again would run the handler again, for ever
+}
+
+TEST_CASE("x86-64: syscall, sysenter and int enter the kernel; ordinary instructions and their prefixes do not") {
+  CHECK(arch::x86_64::enters_kernel(std::vector<std::uint8_t>{0x0f, 0x05}));
+  CHECK(arch::x86_64::enters_kernel(std::vector<std::uint8_t>{0x0f, 0x34}));
+  CHECK(arch::x86_64::enters_kernel(std::vector<std::uint8_t>{0xcd, 0x80}));
+  CHECK_FALSE(arch::x86_64::enters_kernel(std::vector<std::uint8_t>{0x48, 0x83, 0xc0, 0x01, 0x0f, 0x05}));
+  CHECK(arch::x86_64::enters_kernel(std::vector<std::uint8_t>{0x0f}));  // undecodable: assume so
+}
+
+TEST_CASE("a false condition at a syscall instruction is told: a step over it can make threads, and stays gdb's") {
+  InRange r;
+  r.ops.memory[0x2000] = 0x0f;
+  r.ops.memory[0x2001] = 0x05;  // syscall
+  REQUIRE(r.engine.insert_breakpoint(InRange::kPid, 0x2000) == 0);
+  r.engine.set_breakpoint_conditions(InRange::kPid, 0x2000, {{0x22, 0x00, 0x27}});  // const8 0; end
+  r.engine.resume({{InRange::kPid, {}}});
+  r.trap_at_breakpoint(0x2000);
+  CHECK(r.stops.size() == 1);
+}
