@@ -149,10 +149,6 @@ class Arch {
                                                        std::span<const std::uint8_t> /*code*/) const {
     return std::nullopt;
   }
-  // Whether the instruction at the start of `code` enters the kernel
-  // (syscall, sysenter, int, sc, scv): a step over it can make threads and
-  // processes, and such a step is left to gdb. True when unsure.
-  virtual bool enters_kernel(std::span<const std::uint8_t> code) const;
   static constexpr unsigned kLongestInstruction = 16;
   // The longest range plan_range_step is given; longer ones are single-stepped.
   static constexpr std::uint64_t kMaxPlannedRange = 0x10000;

@@ -16,8 +16,6 @@ void Arch::encode_special(const RegisterInfo&, std::span<const std::uint8_t>,
 
 void Arch::prepare_regset_for_write(unsigned, std::span<std::uint8_t>) const {}
 
-bool Arch::enters_kernel(std::span<const std::uint8_t>) const { return true; }
-
 const Arch& arch_by_name(std::string_view name) {
   static const X86_64Arch x86_64;
   static const Ppc64Arch ppc64le(Endian::Little);

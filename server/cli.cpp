@@ -26,8 +26,8 @@ std::string usage() {
          "                  start programs through WRAPPER (e.g. --wrapper env A=1 --)\n"
          "  --no-startup-with-shell  exec PROG directly instead of through $SHELL -c\n"
          "  --no-disable-randomization  keep address space randomization on\n"
-         "  --target-conditions  evaluate gdb's breakpoint conditions here (ConditionalBreakpoints;\n"
-         "                  experimental: gdb's fork following can hang with it)\n"
+         "  --no-target-conditions  leave every breakpoint condition to gdb (by default a\n"
+         "                  false one is judged here, with no round trip: ConditionalBreakpoints)\n"
          "  --remote-debug  print every packet\n"
          "  --debug         print engine events\n"
          "  --debug-file=FILE  write debug output to FILE instead of stderr\n"
@@ -107,6 +107,7 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
     else if (a == "--disable-randomization") cl.disable_randomization = true;
     else if (a == "--no-disable-randomization") cl.disable_randomization = false;
     else if (a == "--target-conditions") cl.disabled.conditional_breakpoints = false;
+    else if (a == "--no-target-conditions") cl.disabled.conditional_breakpoints = true;
     else if (a.rfind("--disable-packet=", 0) == 0) {
       std::string list = a.substr(17);
       std::size_t start = 0;

@@ -28,10 +28,9 @@ struct DisabledPackets {
   bool t_stop_reply = false;    // T stop replies at all: S instead
   bool qc = false;
   bool qf_thread_info = false;
-  // ConditionalBreakpoints: off unless --target-conditions. With it, gdb's
-  // fork-following tests time out (step-over-syscall.exp's "break cond on
-  // target" with follow-fork-mode child), which they do not against gdbserver.
-  bool conditional_breakpoints = true;
+  // ConditionalBreakpoints, as gdbserver has it; --no-target-conditions
+  // leaves every condition to gdb.
+  bool conditional_breakpoints = false;
 };
 
 struct CommandLine {

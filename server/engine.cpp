@@ -68,6 +68,18 @@ Engine::Thread& Engine::add_newborn(pid_t tid, pid_t pid, bool hold) {
   return t;
 }
 
+bool Engine::steps_alone(const Thread& t) const {
+  // gdb single-steps one thread with the rest of its process held (its own
+  // step over a breakpoint): a thread that thread makes is held too, as
+  // gdbserver holds it under its step-overs. Run, it could report a stop
+  // gdb cannot take mid step-over (infrun's finish_step_over assertion,
+  // step-over-syscall.exp: a clone's child at a breakpoint).
+  if (non_stop_ || !t.state.last_resume().step) return false;
+  for (const auto& [tid, other] : threads_)
+    if (tid != t.tid && other.pid == t.pid && !other.exiting && !other.state.stopped()) return false;
+  return true;
+}
+
 Engine::Process& Engine::add_process(pid_t pid, bool launched) {
   Process& p = processes_[pid];
   p.pid = pid;
@@ -339,22 +351,19 @@ bool Engine::step_over_false_condition(Thread& t, std::uint64_t address) {
   auto conditions = p.breakpoint_conditions.find(address);
   if (conditions == p.breakpoint_conditions.end()) return false;
   // While the breakpoint is out, another thread of the process (or a vfork
-  // child sharing its memory) could run past it unseen; such hits are told.
-  // gdb's own step-overs around forks and clones trip on ours (its
-  // finish_step_over assertion, step-over-syscall.exp): only a lone thread of
-  // the only process is stepped over here.
-  if (non_stop_ || stopping_all_ || p.atomic_stepper || p.range_stepper || processes_.size() != 1) return false;
+  // child sharing its memory) could run past it unseen: then the hit is told.
+  // Other processes have memory of their own. A syscall stepped over may make
+  // threads and processes: they come after the breakpoint is back
+  // (finish_step_over).
+  if (non_stop_ || stopping_all_ || p.atomic_stepper || p.range_stepper) return false;
   for (const auto& [tid, other] : threads_)
-    if (tid != t.tid) return false;
-  // A syscall can make threads and processes while the breakpoint is out,
-  // and on powerpc a step over one overshoots: such steps stay gdb's.
-  std::vector<std::uint8_t> code(arch::Arch::kLongestInstruction);
-  long n = read_memory(t.pid, address, code);
-  if (n <= 0) return false;
-  code.resize(static_cast<std::size_t>(n));
-  if (arch_->enters_kernel(code)) return false;
+    if (tid != t.tid && other.pid == t.pid && !other.state.stopped() && !other.exiting) return false;
+  for (const auto& [pid, other] : processes_)
+    if (other.shares_parent_memory) return false;
   std::vector<std::uint8_t> original(arch_->breakpoint_instruction().size());
   if (read_memory(t.pid, address, original) != static_cast<long>(original.size())) return false;
+  // On powerpc a single-step over a syscall overshoots: such steps stay gdb's.
+  if (arch_->single_step_overshoots(original)) return false;
   // The program's own breakpoint instruction under gdb's (a "permanent"
   // breakpoint): stepping it traps again, for ever. gdb skips those itself.
   auto instruction = arch_->breakpoint_instruction();
@@ -375,8 +384,14 @@ bool Engine::finish_step_over(Thread& t, int event, int signal) {
   std::uint64_t address = *std::exchange(t.stepping_over, std::nullopt);
   Process& p = process(t);
   // After an exec the memory is a new program's: nothing of ours to put back.
-  if (event != PTRACE_EVENT_EXEC && p.breakpoints.contains(address))
+  if (event != PTRACE_EVENT_EXEC && p.breakpoints.contains(address)) {
     ops_->write_memory(t.pid, address, arch_->breakpoint_instruction());
+    // A fork child's copy was taken with the breakpoint out, yet it is
+    // listed as the child's too (handle_fork): put it back there as well.
+    unsigned long child = 0;
+    if (event == PTRACE_EVENT_FORK && ops_->get_event_message(t.tid, child) == 0 && child > 0)
+      ops_->write_memory(static_cast<pid_t>(child), address, arch_->breakpoint_instruction());
+  }
   TrapInfo trap;
   if (event != 0 || signal != SIGTRAP || ops_->get_trap_info(t.tid, trap) != 0 || trap.code != kTrapTrace) return false;
   if (stopping_all_) {
@@ -1000,16 +1015,18 @@ void Engine::handle_wait(const WaitResult& w) {
     return;
   }
   Thread* held_newborn = nullptr;  // seen before this announcement, waiting for it
+  bool keep_newborn_stopped = false;
   if (event == PTRACE_EVENT_CLONE) {
     unsigned long child = 0;
     if (ops_->get_event_message(t->tid, child) == 0 && child > 0) {
       auto tid = static_cast<pid_t>(child);
       // A child seen first (and maybe gone already) is not added again: a
       // thread that never stops would hold every stop of all threads up.
+      keep_newborn_stopped = stopping_all_ || steps_alone(*t);
       if (born_before_announced_.erase(tid)) {
         if ((held_newborn = find(tid))) held_newborn->pid = t->pid;
       } else if (!find(tid)) {
-        add_newborn(tid, t->pid, stopping_all_);
+        add_newborn(tid, t->pid, keep_newborn_stopped);
       }
     }
   }
@@ -1037,7 +1054,7 @@ void Engine::handle_wait(const WaitResult& w) {
     if (t->state.on_stop(kind) == StopDecision::ResumeAgain) {
       start(*t, t->state.resume_to_apply());
       // The creator goes on, and so does the thread it made.
-      if (held_newborn && held_newborn->state.stopped() && !stopping_all_ && !held_newborn->pending)
+      if (held_newborn && held_newborn->state.stopped() && !keep_newborn_stopped && !held_newborn->pending)
         if (auto now = held_newborn->state.request_resume({})) start(*held_newborn, *now);
       return;
     }

@@ -280,6 +280,7 @@ class Engine {
   Process& process(Thread& t) { return processes_.at(t.pid); }
   Thread& add_thread(pid_t tid, pid_t pid, ThreadState state = {});
   Thread& add_newborn(pid_t tid, pid_t pid, bool hold);
+  bool steps_alone(const Thread& t) const;
   Process& add_process(pid_t pid, bool launched);
   // One thread has `stop` to tell: stop the others first (or keep it pending
   // when that is already under way).

@@ -27,9 +27,6 @@ class Ppc64Arch final : public Arch {
   std::optional<std::vector<std::uint64_t>> atomic_sequence_exits(std::uint64_t pc,
                                                                   std::span<const std::uint8_t> code) const override;
   unsigned atomic_sequence_bytes() const override;
-  bool enters_kernel(std::span<const std::uint8_t> code) const override {
-    return code.size() < 4 || single_step_overshoots(code);  // sc and scv
-  }
   bool has_overshooting_steps() const override { return true; }
   std::unique_ptr<HardwareDebug> make_hardware_debug() const override;
   std::optional<std::uint64_t> dtv_pointer_address(RegisterAccess& regs) const override;

@@ -45,16 +45,6 @@ bool must_single_step(const cs_insn& insn) {
 
 }  // namespace
 
-bool enters_kernel(std::span<const std::uint8_t> code) {
-  csh h = handle();
-  if (!h) return true;
-  cs_insn* insn = nullptr;
-  if (cs_disasm(h, code.data(), code.size(), 0, 1, &insn) != 1) return true;
-  bool enters = insn->id == X86_INS_SYSCALL || insn->id == X86_INS_SYSENTER || in_group(*insn, CS_GRP_INT);
-  cs_free(insn, 1);
-  return enters;
-}
-
 std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code) {
   csh h = handle();
   if (!h || code.empty()) return std::nullopt;

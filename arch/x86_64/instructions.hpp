@@ -13,8 +13,4 @@ namespace arch::x86_64 {
 // not decode or runs past the end of the range.
 std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code);
 
-// The first instruction of `code` enters the kernel (syscall, sysenter, int
-// n); true also when it does not decode.
-bool enters_kernel(std::span<const std::uint8_t> code);
-
 }  // namespace arch::x86_64

@@ -227,8 +227,6 @@ std::optional<std::uint64_t> X86_64Arch::dtv_pointer_address(RegisterAccess& reg
   return *fs_base + 8;
 }
 
-bool X86_64Arch::enters_kernel(std::span<const std::uint8_t> code) const { return x86_64::enters_kernel(code); }
-
 std::optional<RangeStepPlan> X86_64Arch::plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code) const {
   return x86_64::plan_range_step(start, code);
 }

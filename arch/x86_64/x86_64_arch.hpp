@@ -15,7 +15,6 @@ class X86_64Arch final : public Arch {
   std::span<const std::uint8_t> breakpoint_instruction() const override;
   std::uint64_t breakpoint_address_from_trap_pc(std::uint64_t pc) const override { return pc - 1; }
   std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code) const override;
-  bool enters_kernel(std::span<const std::uint8_t> code) const override;
   bool optional_feature_present(std::string_view feature, const RegsetReader& read,
                                 const std::optional<HardwareCaps>& caps) const override;
   void decode_special(const RegisterInfo& reg, std::span<const std::uint8_t> image,

@@ -114,7 +114,7 @@ def ctrl_c_during_a_long_next_stops_on_an_instruction_of_the_line(env):
 
 @test
 def conditional_breakpoint_stops_only_where_its_condition_holds_evaluated_by_ustub(env):
-    u = Ustub(env, "--once", "--debug", "--target-conditions", ":0", "./stepping")
+    u = Ustub(env, "--once", "--debug", ":0", "./stepping")
     port = u.port()
     out = gdb(env, [remote(port), "break main", "continue", "break fib if n == 1",
                     "continue", "info breakpoints", "print n", "bt 2", "delete 2", "break fib if n == 99", "continue"],
@@ -133,8 +133,8 @@ def conditional_breakpoint_stops_only_where_its_condition_holds_evaluated_by_ust
 
 
 @test
-def without_target_conditions_gdb_evaluates_them_as_with_gdbserver_before(env):
-    u = Ustub(env, "--once", ":0", "./stepping")
+def with_no_target_conditions_gdb_evaluates_them_itself(env):
+    u = Ustub(env, "--once", "--no-target-conditions", ":0", "./stepping")
     port = u.port()
     out = gdb(env, [remote(port), "break main", "continue", "break fib if n == 1", "continue",
                     "info breakpoints", "print n", "kill"], env.program("stepping"))

@@ -313,6 +313,35 @@ TEST_CASE("a thread seen before its clone event waits for it, then runs with its
   CHECK(f.engine.process_of(103) == kLeader);
 }
 
+TEST_CASE("a thread made while gdb single-steps its creator alone is held until gdb resumes the process") {
+  // gdb's own step over a breakpoint at a clone syscall: the new thread must
+  // not report a stop (at a breakpoint) before that step's end, which gdb
+  // cannot take (infrun's finish_step_over assertion, step-over-syscall.exp).
+  Threads f;
+  f.engine.resume({{kLeader, {.step = true}}});
+  f.ops.event_messages[kLeader] = 103;
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_CLONE));
+  CHECK(f.logged("step 100 sig 0"));  // the step goes on
+  f.interrupted(103);  // its first stop
+  CHECK_FALSE(f.logged("cont 103 sig 0"));
+  f.ops.set_pc(kLeader, 0x2002);
+  f.ops.traps[kLeader] = {SIGTRAP, 2 /* TRAP_TRACE */};
+  f.land(kLeader, stopped_status(SIGTRAP));
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == kLeader);
+  f.engine.resume({{kLeader, {}}, {kSecond, {}}, {kThird, {}}, {103, {}}});
+  CHECK(f.logged("cont 103 sig 0"));
+}
+
+TEST_CASE("a thread made while gdb single-steps its creator and other threads run, runs too") {
+  Threads f;
+  f.engine.resume({{kLeader, {.step = true}}, {kSecond, {}}, {kThird, {}}});
+  f.ops.event_messages[kLeader] = 103;
+  f.land(kLeader, stopped_status(SIGTRAP, PTRACE_EVENT_CLONE));
+  f.interrupted(103);
+  CHECK(f.logged("cont 103 sig 0"));
+}
+
 TEST_CASE("with two processes, a thread seen before its clone event is counted in its own process at once") {
   // Counted in the first process until the event, a kill of that process
   // would wait for this thread, which nobody kills, forever.

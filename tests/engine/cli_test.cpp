@@ -124,7 +124,8 @@ TEST_CASE("a Unix socket is refused in a directory others can write or that belo
   CHECK(ustub::unsafe_socket_directory(S_IFDIR | 0700, 1002, me) == "belongs to uid 1002");
 }
 
-TEST_CASE("breakpoint conditions are evaluated in ustub only with --target-conditions") {
-  CHECK(parse_command_line({":1", "p"}).command->disabled.conditional_breakpoints);
+TEST_CASE("breakpoint conditions are evaluated in ustub unless --no-target-conditions") {
+  CHECK_FALSE(parse_command_line({":1", "p"}).command->disabled.conditional_breakpoints);
   CHECK_FALSE(parse_command_line({"--target-conditions", ":1", "p"}).command->disabled.conditional_breakpoints);
+  CHECK(parse_command_line({"--no-target-conditions", ":1", "p"}).command->disabled.conditional_breakpoints);
 }

@@ -9,6 +9,8 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "server/ptrace_ops.hpp"
 
@@ -155,7 +157,10 @@ class ScriptedOps : public PtraceOps {
     }
     return static_cast<long>(out.size());
   }
-  long write_memory(pid_t, std::uint64_t address, std::span<const std::uint8_t> in) override {
+  // Whose memory was written where (`memory` itself is one for all).
+  std::vector<std::pair<pid_t, std::uint64_t>> writes;
+  long write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in) override {
+    writes.emplace_back(pid, address);
     for (std::size_t i = 0; i < in.size(); ++i) memory[address + i] = in[i];
     return static_cast<long>(in.size());
   }
