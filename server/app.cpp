@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -59,8 +60,8 @@ class Server final : public ClientHost {
     ::signal(SIGPIPE, SIG_IGN);
     // Blocked here, before any client thread exists, so that every thread
     // inherits the mask and the signals arrive only through the watch.
-    std::initializer_list<int> watched_with_int = {SIGCHLD, SIGTERM, SIGHUP, SIGINT};
-    std::initializer_list<int> watched_without_int = {SIGCHLD, SIGTERM, SIGHUP};
+    std::initializer_list<int> watched_with_int = {SIGTERM, SIGHUP, SIGINT};
+    std::initializer_list<int> watched_without_int = {SIGTERM, SIGHUP};
     signals_ = std::make_unique<SignalWatch>(io_, stdio ? watched_without_int : watched_with_int,
                                              [this](int signo) { on_signal(signo); });
 
@@ -76,6 +77,13 @@ class Server final : public ClientHost {
     // The first client traces from this, the main thread (TracerPid = our
     // pid, as with gdbserver); the listener and the signals move to another.
     Client& first = add_client(reconnectable, true);
+    first.take_child_signals([this, &first] {
+      if (clients_count_ > 1)
+        asio::post(io_, [this, &first] {
+          for (auto& c : clients_)
+            if (c.get() != &first) c->child_changed();
+        });
+    });
     if (std::string why = first.start_inferior(); !why.empty()) {
       say("ustub: " + why);
       return 1;
@@ -120,6 +128,7 @@ class Server final : public ClientHost {
  private:
   Client& add_client(bool reconnectable, bool on_this_thread = false) {
     clients_.push_back(std::make_unique<Client>(command_, *this, reconnectable, on_this_thread));
+    clients_count_ = clients_.size();
     return *clients_.back();
   }
 
@@ -180,6 +189,7 @@ class Server final : public ClientHost {
     if (command_.multi && !client.has_processes() && &client != clients_.front().get()) {
       client.shut_down();
       std::erase_if(clients_, [&client](const auto& c) { return c.get() == &client; });
+      clients_count_ = clients_.size();
     }
     if (!listener_) return;
     say(listener_->listening_message());
@@ -187,10 +197,6 @@ class Server final : public ClientHost {
   }
 
   void on_signal(int signo) {
-    if (signo == SIGCHLD) {
-      for (auto& c : clients_) c->child_changed();
-      return;
-    }
     say("ustub: got " + sigabbrev_or_number(signo) + ", exiting");
     exit_status_ = 128 + signo;
     finish();
@@ -228,6 +234,7 @@ class Server final : public ClientHost {
   std::unique_ptr<SignalWatch> signals_;
   std::unique_ptr<Listener> listener_;
   std::vector<std::unique_ptr<Client>> clients_;
+  std::atomic<std::size_t> clients_count_ = 0;  // read on the first client's thread
   std::vector<pid_t> detached_children_;
   std::FILE* debug_out_ = nullptr;
   int exit_status_ = 0;

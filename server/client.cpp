@@ -110,6 +110,15 @@ void Client::child_changed() {
   });
 }
 
+void Client::take_child_signals(std::function<void()> tell_others) {
+  child_signals_ = std::make_unique<SignalWatch>(io_, std::initializer_list<int>{SIGCHLD},
+                                                 [this, tell_others = std::move(tell_others)](int) {
+                                                   engine_.drain_events();
+                                                   note_processes();
+                                                   tell_others();
+                                                 });
+}
+
 void Client::shut_down() {
   if (std::exchange(shut_, true)) return;
   // On the caller's thread, after run_here() returned: on_own_thread runs
@@ -120,6 +129,7 @@ void Client::shut_down() {
     transport_.reset();
     session_.reset();
     release_inferior();
+    child_signals_.reset();
     return 0;
   });
   keep_running_.reset();

@@ -22,6 +22,7 @@
 #include "server/inferior_settings.hpp"
 #include "server/linux_ptrace_ops.hpp"
 #include "server/session.hpp"
+#include "server/signal_watch.hpp"
 #include "server/terminal.hpp"
 #include "server/transport.hpp"
 
@@ -65,6 +66,12 @@ class Client {
   void serve(std::unique_ptr<Transport> transport);
   // A SIGCHLD reached ustub: collect whatever this client's tracees have to say.
   void child_changed();
+  // SIGCHLD is read on this client's own loop from now on: its tracees' events
+  // are collected at once, without a hop through another thread (a step costs
+  // two thread switches less). `tell_others` passes the news to other clients.
+  // On the caller's thread, before any other thread exists: SIGCHLD is blocked
+  // there and every thread made later inherits that.
+  void take_child_signals(std::function<void()> tell_others);
   // Kills what it started, detaches from what it attached to, ends its thread.
   void shut_down();
 
@@ -98,6 +105,7 @@ class Client {
   const bool reconnectable_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> keep_running_;
+  std::unique_ptr<SignalWatch> child_signals_;
   LinuxPtraceOps ops_;
   Engine engine_;
   std::unique_ptr<Transport> transport_;

@@ -32,12 +32,12 @@ SignalWatch::~SignalWatch() {
 }
 
 void SignalWatch::wait() {
-  fd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const std::error_code& ec) {
-    if (ec) return;
-    signalfd_siginfo info;
-    // Several SIGCHLDs may have merged into one: the handler drains all events.
-    while (::read(fd_.native_handle(), &info, sizeof info) == sizeof info)
-      handler_(static_cast<int>(info.ssi_signo));
+  // A read rather than a wait for readiness: asio re-arms a wait with an
+  // epoll_ctl each time, a read costs nothing more than the read itself.
+  // Several SIGCHLDs may have merged into one: the handler drains all events.
+  fd_.async_read_some(asio::buffer(&info_, sizeof info_), [this](const std::error_code& ec, std::size_t n) {
+    if (ec && ec != asio::error::interrupted) return;  // closed
+    if (!ec && n == sizeof info_) handler_(static_cast<int>(info_.ssi_signo));
     wait();
   });
 }

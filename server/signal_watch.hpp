@@ -2,6 +2,8 @@
 // Signals as events on the io_context: the signals are blocked and read from a
 // signalfd, so SIGCHLD (and SIGTERM/SIGHUP/SIGINT) are handled on the one
 // thread that makes every ptrace call.
+#include <sys/signalfd.h>
+
 #include <asio.hpp>
 #include <functional>
 #include <initializer_list>
@@ -18,6 +20,7 @@ class SignalWatch {
   void wait();
   asio::posix::stream_descriptor fd_;
   Handler handler_;
+  signalfd_siginfo info_{};
 };
 
 }  // namespace ustub
