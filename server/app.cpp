@@ -75,7 +75,8 @@ class Server final : public ClientHost {
     bool reconnectable = std::holds_alternative<TcpEndpoint>(command_.endpoint) ||
                          std::holds_alternative<UnixEndpoint>(command_.endpoint);
     // The first client traces from this, the main thread (TracerPid = our
-    // pid, as with gdbserver); the listener and the signals move to another.
+    // pid, as with gdbserver), and reads SIGCHLD itself; the listener and the
+    // other signals move to another.
     Client& first = add_client(reconnectable, true);
     first.take_child_signals([this, &first] {
       if (clients_count_ > 1)

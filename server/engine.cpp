@@ -74,10 +74,13 @@ bool Engine::steps_alone(const Thread& t) const {
   // gdbserver holds it under its step-overs. Run, it could report a stop
   // gdb cannot take mid step-over (infrun's finish_step_over assertion,
   // step-over-syscall.exp: a clone's child at a breakpoint).
-  if (non_stop_ || !t.state.last_resume().step) return false;
+  return !non_stop_ && t.state.last_resume().step && !another_thread_of_its_process_runs(t);
+}
+
+bool Engine::another_thread_of_its_process_runs(const Thread& t) const {
   for (const auto& [tid, other] : threads_)
-    if (tid != t.tid && other.pid == t.pid && !other.exiting && !other.state.stopped()) return false;
-  return true;
+    if (tid != t.tid && other.pid == t.pid && !other.exiting && !other.state.stopped()) return true;
+  return false;
 }
 
 Engine::Process& Engine::add_process(pid_t pid, bool launched) {
@@ -356,8 +359,7 @@ bool Engine::step_over_false_condition(Thread& t, std::uint64_t address) {
   // threads and processes: they come after the breakpoint is back
   // (finish_step_over).
   if (non_stop_ || stopping_all_ || p.atomic_stepper || p.range_stepper) return false;
-  for (const auto& [tid, other] : threads_)
-    if (tid != t.tid && other.pid == t.pid && !other.state.stopped() && !other.exiting) return false;
+  if (another_thread_of_its_process_runs(t)) return false;
   for (const auto& [pid, other] : processes_)
     if (other.shares_parent_memory) return false;
   std::vector<std::uint8_t> original(arch_->breakpoint_instruction().size());

@@ -281,6 +281,7 @@ class Engine {
   Thread& add_thread(pid_t tid, pid_t pid, ThreadState state = {});
   Thread& add_newborn(pid_t tid, pid_t pid, bool hold);
   bool steps_alone(const Thread& t) const;
+  bool another_thread_of_its_process_runs(const Thread& t) const;
   Process& add_process(pid_t pid, bool launched);
   // One thread has `stop` to tell: stop the others first (or keep it pending
   // when that is already under way).
