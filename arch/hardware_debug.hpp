@@ -69,6 +69,9 @@ class HardwareDebug {
   virtual int insert(WatchKind kind, std::uint64_t address, std::uint64_t length) = 0;
   virtual int remove(WatchKind kind, std::uint64_t address, std::uint64_t length) = 0;
   virtual bool empty() const = 0;
+  // Whether a read watchpoint traps writes too (x86: no read-only traps), so
+  // a trap must be told a read only when the value did not change.
+  virtual bool reads_trap_writes() const { return false; }
   // Puts the slots as they are now into one thread. 0 or an errno.
   virtual int write_to_thread(pid_t tid, DebugPort& port) = 0;
   // Takes them all out of one thread, so the program never traps after (detach).

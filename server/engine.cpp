@@ -254,7 +254,9 @@ long Engine::write_memory(pid_t pid, std::uint64_t address, std::span<const std:
   if (!p) return -ESRCH;
   std::vector<std::uint8_t> data(in.begin(), in.end());
   p->breakpoints.absorb_write(address, data, arch_->breakpoint_instruction());
-  return ops_->write_memory(pid, address, data);
+  long n = ops_->write_memory(pid, address, data);
+  if (!p->read_watch_values.empty()) note_read_watch_values(*p);  // gdb's write is no read
+  return n;
 }
 
 // Whether our breakpoint instruction is still in memory at `address`. It is
@@ -447,7 +449,7 @@ int Engine::insert_hardware(pid_t pid, arch::WatchKind kind, std::uint64_t addre
       return rc;
     }
   }
-  if (kind == arch::WatchKind::Read) {
+  if (kind == arch::WatchKind::Read && p->hw->reads_trap_writes()) {
     std::vector<std::uint8_t> value(length);
     long n = read_memory(pid, address, value);
     value.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
@@ -483,9 +485,16 @@ bool Engine::read_watch_saw_a_write(Process& p, const arch::HardwareHit& hit) {
   --it;
   std::vector<std::uint8_t> now(it->second.size());
   long n = read_memory(p.pid, it->first, now);
-  if (n != static_cast<long>(now.size()) || now == it->second) return false;
-  it->second = std::move(now);
-  return true;
+  return n == static_cast<long>(now.size()) && now != it->second;
+}
+
+// Every access to watched memory traps, so the values at the last trap (or
+// at gdb's last write) are what a later read must find unchanged.
+void Engine::note_read_watch_values(Process& p) {
+  for (auto& [address, value] : p.read_watch_values) {
+    std::vector<std::uint8_t> now(value.size());
+    if (read_memory(p.pid, address, now) == static_cast<long>(now.size())) value = std::move(now);
+  }
 }
 
 // A thread resumed at one of gdb's breakpoints runs into it: gdb steps over
@@ -1124,9 +1133,12 @@ void Engine::handle_wait(const WaitResult& w) {
   if (event == 0 && !maybe_breakpoint && !was.step && pass_signals_.count(signal))
     return resume_quietly(*t, was, signal);
   // A read watchpoint that a write set off (x86 has no read-only traps).
-  if (stop.hardware_hit && stop.hardware_hit->kind == arch::WatchKind::Read &&
-      read_watch_saw_a_write(process(*t), *stop.hardware_hit))
-    return resume_quietly(*t, was, 0);
+  if (stop.hardware_hit && stop.hardware_hit->kind != arch::WatchKind::Execute) {
+    Process& p = process(*t);
+    bool a_write = stop.hardware_hit->kind == arch::WatchKind::Read && read_watch_saw_a_write(p, *stop.hardware_hit);
+    note_read_watch_values(p);
+    if (a_write) return resume_quietly(*t, was, 0);
+  }
   event_to_report(*t, stop);
 }
 

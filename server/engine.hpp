@@ -347,6 +347,7 @@ class Engine {
   std::optional<arch::HardwareHit> hardware_hit(Thread& t);
   // A read watchpoint on x86 also fires on writes: true if the value changed (a write).
   bool read_watch_saw_a_write(Process& p, const arch::HardwareHit& hit);
+  void note_read_watch_values(Process& p);
   // Stops every thread of `pid` for a detach; the signals each was stopped by.
   std::map<pid_t, int> stop_for_detach(pid_t pid);
   void forget_process(pid_t pid);

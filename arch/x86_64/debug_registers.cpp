@@ -145,10 +145,16 @@ std::optional<HardwareHit> X86DebugRegisters::take_hit(pid_t tid, DebugPort& por
   return hit;
 }
 
+// One access can fire several slots. A read watchpoint's slot fires on writes
+// too, so any other slot that fired says better what the access was.
 std::optional<HardwareHit> X86DebugRegisters::decode_status(std::uint64_t status) const {
-  for (int s = 0; s < kSlots; ++s)
-    if ((status & (1ull << s)) && slots_[s].used) return HardwareHit{slots_[s].kind, slots_[s].address, slots_[s].length};
-  return std::nullopt;
+  std::optional<HardwareHit> hit;
+  for (int s = 0; s < kSlots; ++s) {
+    if (!(status & (1ull << s)) || !slots_[s].used) continue;
+    hit = HardwareHit{slots_[s].kind, slots_[s].address, slots_[s].length};
+    if (slots_[s].kind != WatchKind::Read) break;
+  }
+  return hit;
 }
 
 }  // namespace arch

@@ -15,6 +15,7 @@ class X86DebugRegisters final : public HardwareDebug {
   int insert(WatchKind kind, std::uint64_t address, std::uint64_t length) override;
   int remove(WatchKind kind, std::uint64_t address, std::uint64_t length) override;
   bool empty() const override;
+  bool reads_trap_writes() const override { return true; }
   int write_to_thread(pid_t tid, DebugPort& port) override;
   void clear_thread(pid_t tid, DebugPort& port) override;
   std::optional<HardwareHit> take_hit(pid_t tid, DebugPort& port) override;

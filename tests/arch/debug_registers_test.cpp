@@ -65,3 +65,15 @@ TEST_CASE("DR6 names the slot that fired") {
   CHECK(hit->address == 0x2000);
   CHECK_FALSE(dr.decode_status(0xffff4ff0));  // BS alone: a single-step, no slot
 }
+
+TEST_CASE("a write that fires a read watchpoint's slot and a write watchpoint's is told as the write") {
+  X86DebugRegisters dr;
+  REQUIRE(dr.insert(WatchKind::Read, 0x1000, 4) == 0);   // slot 0, fires on writes too
+  REQUIRE(dr.insert(WatchKind::Write, 0x1000, 4) == 0);  // slot 1
+  auto hit = dr.decode_status(0xffff0ff3);               // B0 and B1
+  REQUIRE(hit);
+  CHECK(hit->kind == WatchKind::Write);
+  hit = dr.decode_status(0xffff0ff1);  // B0 alone: a read
+  REQUIRE(hit);
+  CHECK(hit->kind == WatchKind::Read);
+}

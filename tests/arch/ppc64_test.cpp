@@ -317,6 +317,22 @@ TEST_CASE("ppc64: a data breakpoint is set in the thread, found from si_addr whe
   CHECK(p.ops.ppc_requests.empty());
 }
 
+TEST_CASE("ppc64: a read watchpoint traps reads only, so a read of a changed value is told too") {
+  Ppc64Process p;
+  p.ops.ppc_info = {1, 0, 1, 0, 8, 0, 0};
+  std::vector<EngineStop> stops;
+  p.engine.set_stop_handler([&](const EngineStop& s) { stops.push_back(s); });
+  for (std::uint64_t a = 0x20010; a < 0x20014; ++a) p.ops.memory[a] = 1;
+  REQUIRE(p.engine.insert_hardware(kPid, arch::WatchKind::Read, 0x20010, 4) == 0);
+  p.engine.resume({{kPid, {}}});
+  p.ops.memory[0x20010] = 2;  // an untrapped write, then the read
+  p.ops.traps[kPid] = {SIGTRAP, 4 /* TRAP_HWBKPT */, 0x20010};
+  p.engine.handle_wait({kPid, stopped_status(SIGTRAP)});
+  REQUIRE(stops.size() == 1);
+  REQUIRE(stops[0].hardware_hit);
+  CHECK(stops[0].hardware_hit->kind == arch::WatchKind::Read);
+}
+
 TEST_CASE("ppc64: a thread's dtv pointer is the last word of the TCB, 0x7008 below r13") {
   Ppc64Process p;
   p.set(13 * 8, 0x7fffb7f77100);

@@ -157,6 +157,25 @@ def hardware_watchpoints_and_breakpoints_in_every_thread(env):
 
 
 @test
+def read_and_write_watchpoints_on_one_variable_each_report_their_own_access(env):
+    # x86 has no read-only traps: a read watchpoint fires on writes too. Each
+    # access must still be told as what it was, reads with the value unchanged.
+    u = Ustub(env, "--once", ":0", "./read_then_write")
+    out = gdb(env, [remote(u.port()), "break main", "continue", "rwatch global", "watch global"] +
+              ["continue"] * 6 + ["info watchpoints", "delete", "continue"], env.program("read_then_write"))
+    stops = re.findall(r"^(Hardware (?:read )?watchpoint \d+): global\n\n(?:Old value = (\d+)\nNew value = (\d+)|Value = (\d+))\n",
+                       out, re.M)
+    told = [f"{w} {old}->{new}" if new else f"{w} ={value}" for w, old, new, value in stops]
+    check(told == ["Hardware read watchpoint 2 =0", "Hardware watchpoint 3 0->1",
+                   "Hardware read watchpoint 2 =1", "Hardware watchpoint 3 1->2",
+                   "Hardware read watchpoint 2 =2", "Hardware watchpoint 3 2->3"], f"stops told: {told}\n{out}")
+    expect(out, r"read watchpoint keep y +global\n\tbreakpoint already hit 3 times")
+    expect(out, r"hw watchpoint +keep y +global\n\tbreakpoint already hit 3 times")
+    expect(out, r"exited normally")
+    check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
 def too_many_hardware_watchpoints_is_an_error_gdb_understands(env):
     u = Ustub(env, "--once", ":0", "./watch")
     out = gdb(env, [remote(u.port()), "break main", "continue"] +

@@ -259,6 +259,40 @@ TEST_CASE("a read watchpoint set off by a write is not reported (x86 traps on bo
   CHECK(f.stops[0].hardware_hit->kind == arch::WatchKind::Read);
 }
 
+TEST_CASE("a read after a write watchpoint's stop on the same memory is told: every trap renews the value reads keep") {
+  Threads f;
+  for (std::uint64_t a = 0x5000; a < 0x5004; ++a) f.ops.memory[a] = 1;
+  REQUIRE(f.engine.insert_hardware(kLeader, arch::WatchKind::Read, 0x5000, 4) == 0);   // slot 0
+  REQUIRE(f.engine.insert_hardware(kLeader, arch::WatchKind::Write, 0x5000, 4) == 0);  // slot 1
+  f.continue_all();
+  f.ops.memory[0x5000] = 2;                    // written: both slots fire
+  f.ops.user_area[{kSecond, 848 + 48}] = 0b11;
+  f.land(kSecond, stopped_status(SIGTRAP));
+  for (pid_t t : {kLeader, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].hardware_hit->kind == arch::WatchKind::Write);
+  f.continue_all();
+  f.ops.user_area[{kSecond, 848 + 48}] = 0b01;  // read: the value is the one the write left
+  f.land(kSecond, stopped_status(SIGTRAP));
+  for (pid_t t : {kLeader, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 2);
+  CHECK(f.stops[1].hardware_hit->kind == arch::WatchKind::Read);
+}
+
+TEST_CASE("gdb's own write to read-watched memory is not taken for the program's") {
+  Threads f;
+  for (std::uint64_t a = 0x5000; a < 0x5004; ++a) f.ops.memory[a] = 1;
+  REQUIRE(f.engine.insert_hardware(kLeader, arch::WatchKind::Read, 0x5000, 4) == 0);
+  const std::uint8_t five[] = {5, 0, 0, 0};
+  REQUIRE(f.engine.write_memory(kLeader, 0x5000, five) == 4);  // print global = 5
+  f.continue_all();
+  f.ops.user_area[{kSecond, 848 + 48}] = 1;  // read
+  f.land(kSecond, stopped_status(SIGTRAP));
+  for (pid_t t : {kLeader, kThird}) f.interrupted(t);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].hardware_hit->kind == arch::WatchKind::Read);
+}
+
 TEST_CASE("detaching clears the debug registers, so the program never traps after") {
   Threads f;
   REQUIRE(f.engine.insert_hardware(kLeader, arch::WatchKind::Access, 0x5000, 8) == 0);
