@@ -94,6 +94,14 @@ struct RangeStepPlan {
   std::vector<std::uint64_t> step_points;
 };
 
+// An instruction made to run at another address: `bytes` are the instruction,
+// with any pc-relative operand made to reach what it reached before, then a
+// jump to the instruction after the original. `length`: the instruction's own.
+struct OutOfLineCopy {
+  std::vector<std::uint8_t> bytes;
+  unsigned length = 0;
+};
+
 class Arch {
  public:
   virtual ~Arch() = default;
@@ -164,6 +172,22 @@ class Arch {
   // one per module) is, from its thread pointer and the platform's TLS ABI;
   // nullopt where ustub does not know it.
   virtual std::optional<std::uint64_t> dtv_pointer_address(RegisterAccess&) const { return std::nullopt; }
+
+  // The instruction at `from` (`code`: up to kLongestInstruction bytes from
+  // it) as it runs at `to` and goes back; nullopt when it cannot run anywhere
+  // else (it branches, calls, returns, traps or enters the kernel, or its
+  // pc-relative operand would be out of reach).
+  virtual std::optional<OutOfLineCopy> out_of_line_copy(std::uint64_t /*from*/, std::span<const std::uint8_t> /*code*/,
+                                                        std::uint64_t /*to*/) const {
+    return std::nullopt;
+  }
+  // The syscall instruction; empty where ustub makes no syscalls in a thread.
+  virtual std::span<const std::uint8_t> syscall_instruction() const { return {}; }
+  // Registers that make the syscall instruction at `at` map `length` bytes
+  // of fresh readable, executable memory, near `hint` if it is free (mmap);
+  // the address, or -errno, is then in the SyscallResult register.
+  virtual void prepare_anonymous_mapping(RegisterAccess&, std::uint64_t /*at*/, std::uint64_t /*hint*/,
+                                         std::uint64_t /*length*/) const {}
 
   // Hardware break/watchpoint slots for one process; nullptr where ustub has
   // none for this architecture (gdb then uses software watchpoints).

@@ -1,6 +1,7 @@
 #include "server/engine.hpp"
 
 #include "server/agent_expression.hpp"
+#include "server/thread_registers.hpp"
 
 #include <signal.h>
 #include <sys/ptrace.h>
@@ -18,22 +19,6 @@ constexpr int kTrapBreakpoint = 1;  // TRAP_BRKPT
 constexpr int kTrapTrace = 2;       // TRAP_TRACE: a single-step's trap
 constexpr int kSiKernel = 0x80;     // SI_KERNEL: x86 int3
 
-// One thread's registers by name, for the architecture's own rules.
-class ThreadRegisters final : public arch::RegisterAccess {
- public:
-  ThreadRegisters(const arch::RegisterLayout& layout, RegisterCache& cache) : layout_(layout), cache_(cache) {}
-  std::optional<std::uint64_t> get(std::string_view name) override {
-    const arch::LayoutEntry* e = layout_.find_by_name(name);
-    return e ? cache_.read_u64(*e->info) : std::nullopt;
-  }
-  void set(std::string_view name, std::uint64_t value) override {
-    if (const arch::LayoutEntry* e = layout_.find_by_name(name)) cache_.write_u64(*e->info, value);
-  }
-
- private:
-  const arch::RegisterLayout& layout_;
-  RegisterCache& cache_;
-};
 
 // A PTRACE_EVENT_STOP carries the stopping signal when it is a group-stop,
 // SIGTRAP when it is our PTRACE_INTERRUPT or a new thread's first stop.
@@ -360,10 +345,13 @@ bool Engine::step_over_false_condition(Thread& t, std::uint64_t address) {
   // Other processes have memory of their own. A syscall stepped over may make
   // threads and processes: they come after the breakpoint is back
   // (finish_step_over).
+  // Run out of line, the breakpoint stays in place and nothing else matters.
   if (non_stop_ || stopping_all_ || p.atomic_stepper || p.range_stepper) return false;
-  if (another_thread_of_its_process_runs(t)) return false;
-  for (const auto& [pid, other] : processes_)
-    if (other.shares_parent_memory) return false;
+  bool in_line = !another_thread_of_its_process_runs(t) &&
+                 std::none_of(processes_.begin(), processes_.end(),
+                              [](const auto& entry) { return entry.second.shares_parent_memory; });
+  bool out_of_line = out_of_line_possible(t);
+  if (!in_line && !out_of_line) return false;
   std::vector<std::uint8_t> original(arch_->breakpoint_instruction().size());
   if (read_memory(t.pid, address, original) != static_cast<long>(original.size())) return false;
   // On powerpc a single-step over a syscall overshoots: such steps stay gdb's.
@@ -373,6 +361,8 @@ bool Engine::step_over_false_condition(Thread& t, std::uint64_t address) {
   auto instruction = arch_->breakpoint_instruction();
   if (std::equal(original.begin(), original.end(), instruction.begin())) return false;
   if (!conditions_all_false(t, conditions->second)) return false;
+  if (out_of_line && run_out_of_line(t, address)) return true;
+  if (!in_line) return false;
   if (ops_->write_memory(t.pid, address, original) != static_cast<long>(original.size())) return false;
   t.stepping_over = address;
   t.after_step_over = t.state.last_resume();
@@ -1002,6 +992,8 @@ void Engine::handle_wait(const WaitResult& w) {
   t->delivery_signal = 0;  // only a signal found at attach is handed back at detach
 
   if (t->needs_debug_registers && process(*t).hw) write_debug_registers(*t);
+  if (event != PTRACE_EVENT_EXEC) put_back_from_out_of_line(*t);
+  if (t->registers_before_mapping && finish_mapping_out_of_line(*t, event, signal)) return;
   if (t->stepping_over && finish_step_over(*t, event, signal)) return;
   if (t->range_step.range() && range_step_goes_on(*t, event, signal)) return;
   if (!t->atomic_exits.empty()) {
@@ -1210,6 +1202,7 @@ void Engine::forget_all_threads_but(pid_t tid) {
   // program and must neither be shown in reads nor written back.
   p.breakpoints = BreakpointTable{};
   p.breakpoint_conditions.clear();
+  p.out_of_line = OutOfLineArea{};  // the page went with the old program
   p.removed_breakpoints.clear();
   p.shares_parent_memory = false;  // a vfork child that execs has its own memory now
 }
@@ -1264,6 +1257,7 @@ void Engine::handle_fork(Thread& t, int event) {
     // Its memory is a copy of its parent's, our breakpoints included (a
     // vfork child even shares it).
     c.breakpoints = process(t).breakpoints;
+    c.out_of_line = process(t).out_of_line;
     c.let_go_at_first_stop = !tell;
     c.shares_parent_memory = vfork;
     Thread* first = nullptr;

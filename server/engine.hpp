@@ -31,6 +31,7 @@
 #include "arch/register_layout.hpp"
 #include "server/breakpoint_table.hpp"
 #include "server/debug_port.hpp"
+#include "server/out_of_line.hpp"
 #include "server/ptrace_ops.hpp"
 #include "server/register_cache.hpp"
 #include "server/thread_state.hpp"
@@ -245,6 +246,10 @@ class Engine {
     // false, with its instruction back in place; then on as gdb asked.
     std::optional<std::uint64_t> stepping_over{};
     ResumeRequest after_step_over{};
+    // Making the syscall that maps its process's out-of-line page: the
+    // registers to put back, and where the syscall instruction is.
+    std::optional<std::vector<std::uint8_t>> registers_before_mapping{};
+    std::uint64_t mapping_syscall_at = 0;
     std::optional<arch::RangeStepPlan> range_plan{};  // for range_planned_for, once decoded
     std::pair<std::uint64_t, std::uint64_t> range_planned_for{};
   };
@@ -273,6 +278,7 @@ class Engine {
     pid_t range_stepper = 0;
     std::set<std::uint64_t> range_breakpoints;
     std::map<std::uint64_t, std::vector<std::vector<std::uint8_t>>> breakpoint_conditions;
+    OutOfLineArea out_of_line;
   };
 
   Thread* find(pid_t tid);
@@ -337,6 +343,13 @@ class Engine {
   // The step over is done (or cut short): the breakpoint goes back in. True
   // when the thread ran on as gdb had asked and the stop is no more.
   bool finish_step_over(Thread& t, int event, int signal);
+  // Out-of-line runs of instructions under breakpoints (engine_out_of_line.cpp).
+  bool out_of_line_possible(const Thread& t) const;
+  bool run_out_of_line(Thread& t, std::uint64_t address);
+  std::optional<std::uint64_t> copy_out_of_line(Process& p, std::uint64_t address);
+  bool start_mapping_out_of_line(Thread& t, std::uint64_t near);
+  bool finish_mapping_out_of_line(Thread& t, int event, int signal);
+  void put_back_from_out_of_line(Thread& t);
   void report(const EngineStop& stop);
   void process_gone(const EngineStop& stop);
   EngineStop decode_trap(Thread& t, const TrapInfo& trap);

@@ -122,6 +122,11 @@ std::optional<arch::HardwareCaps> LinuxPtraceOps::hardware_caps(pid_t pid) {
   return arch::HardwareCaps{*hwcap, auxv_value(*auxv, AT_HWCAP2).value_or(0)};
 }
 
+std::optional<std::uint64_t> LinuxPtraceOps::vdso_address(pid_t pid) {
+  auto auxv = read_auxv(pid);
+  return auxv ? auxv_value(*auxv, AT_SYSINFO_EHDR) : std::nullopt;
+}
+
 bool LinuxPtraceOps::signal_pending(pid_t tid, int host_signal) {
   std::string mask = read_status_field(tid, "SigPnd");
   if (mask.empty()) return false;

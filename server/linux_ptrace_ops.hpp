@@ -28,6 +28,7 @@ class LinuxPtraceOps final : public PtraceOps {
   pid_t thread_group(pid_t tid) override;
   bool signal_pending(pid_t tid, int host_signal) override;
   std::optional<arch::HardwareCaps> hardware_caps(pid_t pid) override;
+  std::optional<std::uint64_t> vdso_address(pid_t pid) override;
   int peek_user(pid_t tid, unsigned offset, std::uint64_t& value) override;
   int poke_user(pid_t tid, unsigned offset, std::uint64_t value) override;
   int ppc_debug_info(pid_t tid, arch::PpcDebugInfo& info) override;

@@ -69,6 +69,8 @@ class PtraceOps {
   virtual bool signal_pending(pid_t tid, int host_signal) = 0;
   // AT_HWCAP and AT_HWCAP2 from the process's auxv; nullopt if unreadable.
   virtual std::optional<arch::HardwareCaps> hardware_caps(pid_t pid) = 0;
+  // Where the kernel mapped the process's vDSO (AT_SYSINFO_EHDR), if it says.
+  virtual std::optional<std::uint64_t> vdso_address(pid_t pid) = 0;
   // PTRACE_GETEVENTMSG: the new thread's id at a PTRACE_EVENT_CLONE stop.
   virtual int get_event_message(pid_t tid, unsigned long& message) = 0;
   // The process runs a new program (exec): anything kept about its old

@@ -70,6 +70,20 @@ bool RegisterCache::write_u64(const arch::RegisterInfo& reg, std::uint64_t value
   return write(reg, std::span(buf, reg.bytes()));
 }
 
+std::optional<std::vector<std::uint8_t>> RegisterCache::save(unsigned regset) {
+  const auto* img = image(regset);
+  if (!img) return std::nullopt;
+  return *img;
+}
+
+bool RegisterCache::restore(unsigned regset, const std::vector<std::uint8_t>& saved) {
+  const auto* img = image(regset);
+  if (!img || img->size() != saved.size()) return false;
+  slots_[regset].bytes = saved;
+  slots_[regset].dirty = true;
+  return true;
+}
+
 int RegisterCache::flush() {
   int first_error = 0;
   for (unsigned i = 0; i < slots_.size(); ++i) {

@@ -23,6 +23,11 @@ class RegisterCache {
   std::optional<std::uint64_t> read_u64(const arch::RegisterInfo& reg);
   bool write_u64(const arch::RegisterInfo& reg, std::uint64_t value);
 
+  // A copy of one regset's image as it is now, to put back with restore()
+  // after the thread ran with other values (a syscall ustub made in it).
+  std::optional<std::vector<std::uint8_t>> save(unsigned regset);
+  bool restore(unsigned regset, const std::vector<std::uint8_t>& image);
+
   // Writes dirty regsets back; returns 0 or the first errno.
   int flush();
   // The thread ran: everything cached is stale.

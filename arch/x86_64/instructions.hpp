@@ -13,4 +13,7 @@ namespace arch::x86_64 {
 // not decode or runs past the end of the range.
 std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code);
 
+// Arch::out_of_line_copy for x86-64.
+std::optional<OutOfLineCopy> out_of_line_copy(std::uint64_t from, std::span<const std::uint8_t> code, std::uint64_t to);
+
 }  // namespace arch::x86_64

@@ -2,6 +2,8 @@
 
 #include "arch/x86_64/instructions.hpp"
 
+#include <sys/mman.h>
+
 #include <cstring>
 #include <vector>
 
@@ -229,6 +231,29 @@ std::optional<std::uint64_t> X86_64Arch::dtv_pointer_address(RegisterAccess& reg
 
 std::optional<RangeStepPlan> X86_64Arch::plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code) const {
   return x86_64::plan_range_step(start, code);
+}
+
+std::optional<OutOfLineCopy> X86_64Arch::out_of_line_copy(std::uint64_t from, std::span<const std::uint8_t> code,
+                                                          std::uint64_t to) const {
+  return x86_64::out_of_line_copy(from, code, to);
+}
+
+std::span<const std::uint8_t> X86_64Arch::syscall_instruction() const {
+  static constexpr std::uint8_t syscall[] = {0x0f, 0x05};
+  return syscall;
+}
+
+// The kernel's x86-64 convention: the number in rax, arguments in rdi, rsi,
+// rdx, r10, r8, r9 (the syscall instruction itself clobbers rcx and r11).
+void X86_64Arch::prepare_anonymous_mapping(RegisterAccess& regs, std::uint64_t at, std::uint64_t hint,
+                                           std::uint64_t length) const {
+  constexpr long kMmap = 9;
+  const std::uint64_t arguments[] = {hint, length, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+                                     static_cast<std::uint64_t>(-1), 0};
+  static constexpr std::string_view kArgumentRegisters[] = {"rdi", "rsi", "rdx", "r10", "r8", "r9"};
+  regs.set("rip", at);
+  regs.set("rax", kMmap);
+  for (std::size_t i = 0; i < std::size(arguments); ++i) regs.set(kArgumentRegisters[i], arguments[i]);
 }
 
 }  // namespace arch

@@ -15,6 +15,11 @@ class X86_64Arch final : public Arch {
   std::span<const std::uint8_t> breakpoint_instruction() const override;
   std::uint64_t breakpoint_address_from_trap_pc(std::uint64_t pc) const override { return pc - 1; }
   std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code) const override;
+  std::optional<OutOfLineCopy> out_of_line_copy(std::uint64_t from, std::span<const std::uint8_t> code,
+                                                std::uint64_t to) const override;
+  std::span<const std::uint8_t> syscall_instruction() const override;
+  void prepare_anonymous_mapping(RegisterAccess& regs, std::uint64_t at, std::uint64_t hint,
+                                 std::uint64_t length) const override;
   bool optional_feature_present(std::string_view feature, const RegsetReader& read,
                                 const std::optional<HardwareCaps>& caps) const override;
   void decode_special(const RegisterInfo& reg, std::span<const std::uint8_t> image,

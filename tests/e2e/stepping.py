@@ -127,9 +127,24 @@ def conditional_breakpoint_stops_only_where_its_condition_holds_evaluated_by_ust
     expect(out, r"\[Inferior 1 \(process \d+\) exited with code \d+\]")
     check("Breakpoint 3, fib" not in out, "a false condition stopped the program")
     u.wait_exit()
-    skipped = len(re.findall(r"condition false: step over the breakpoint", u.output))
+    skipped = len(re.findall(r"condition false: (?:step over the breakpoint|on out of line)", u.output))
     # fib(5) makes 15 calls: 4 before the first n == 1, all 15 after it with n == 99 (less the 5 done).
     check(skipped >= 10, f"ustub stepped over {skipped} false hits; gdb must have judged the others")
+
+
+@test
+def false_conditions_in_every_thread_at_once_are_judged_by_ustub_and_the_program_computes_right(env):
+    # Out of line: the breakpoint stays in memory while a false hit goes on,
+    # so other threads running is no reason to ask gdb.
+    u = Ustub(env, "--once", "--debug", ":0", "./threads_counting")
+    out = gdb(env, [remote(u.port()), "break main", "continue", "break count if value == 4000",
+                    "continue", "print value", "delete 2", "continue"], env.program("threads_counting"))
+    expect(out, r'hit Breakpoint 2, count \(value=4000, sum=\d+\)')
+    expect(out, r"^\$1 = 4000$")
+    expect(out, r"\[Inferior 1 \(process \d+\) exited normally\]")  # every sum right
+    u.wait_exit()
+    judged = len(re.findall(r"condition false: on out of line", u.output))
+    check(judged >= 4000, f"ustub judged {judged} false hits of the 4 threads' 16000 or more")
 
 
 @test

@@ -112,6 +112,8 @@ class ScriptedOps : public PtraceOps {
   bool signal_pending(pid_t tid, int sig) override { return pending_signals.count({tid, sig}) != 0; }
   std::optional<arch::HardwareCaps> caps;  // none: the auxv could not be read
   std::optional<arch::HardwareCaps> hardware_caps(pid_t) override { return caps; }
+  std::optional<std::uint64_t> vdso_address(pid_t) override { return vdso; }
+  std::optional<std::uint64_t> vdso;
   std::map<std::pair<pid_t, unsigned>, std::uint64_t> user_area;
   arch::PpcDebugInfo ppc_info{};  // what PPC_PTRACE_GETHWDBGINFO says
   std::map<long, std::pair<pid_t, arch::PpcHwBreakpoint>> ppc_requests;  // set and not deleted, by handle
