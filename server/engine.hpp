@@ -346,7 +346,8 @@ class Engine {
   // Out-of-line runs of instructions under breakpoints (engine_out_of_line.cpp).
   bool out_of_line_possible(const Thread& t) const;
   bool run_out_of_line(Thread& t, std::uint64_t address);
-  std::optional<std::uint64_t> copy_out_of_line(Process& p, std::uint64_t address);
+  // `code`: the bytes at `address` (breakpoints hidden), from run_out_of_line's read.
+  std::optional<std::uint64_t> copy_out_of_line(Process& p, std::uint64_t address, std::span<const std::uint8_t> code);
   bool start_mapping_out_of_line(Thread& t, std::uint64_t near);
   bool finish_mapping_out_of_line(Thread& t, int event, int signal);
   void put_back_from_out_of_line(Thread& t);

@@ -28,7 +28,7 @@ bool Engine::run_out_of_line(Thread& t, std::uint64_t address) {
   if (n <= 0) return false;
   code.resize(static_cast<std::size_t>(n));
   auto slot = area.slot_for(address, code);
-  if (!slot) slot = copy_out_of_line(p, address);
+  if (!slot) slot = copy_out_of_line(p, address, code);
   if (!slot) return false;
   t.registers->write_u64(*layout_->with_role(arch::RegisterRole::ProgramCounter).info, *slot);
   ResumeRequest on = t.state.last_resume();
@@ -38,17 +38,14 @@ bool Engine::run_out_of_line(Thread& t, std::uint64_t address) {
   return true;
 }
 
-std::optional<std::uint64_t> Engine::copy_out_of_line(Process& p, std::uint64_t address) {
+std::optional<std::uint64_t> Engine::copy_out_of_line(Process& p, std::uint64_t address,
+                                                      std::span<const std::uint8_t> code) {
   auto at = p.out_of_line.next_slot();
   if (!at) return std::nullopt;
-  std::vector<std::uint8_t> code(arch::Arch::kLongestInstruction);
-  long n = read_memory(p.pid, address, code);
-  if (n <= 0) return std::nullopt;
-  code.resize(static_cast<std::size_t>(n));
   auto copy = arch_->out_of_line_copy(address, code, *at);
   if (!copy) return std::nullopt;
   if (ops_->write_memory(p.pid, *at, copy->bytes) != static_cast<long>(copy->bytes.size())) return std::nullopt;
-  p.out_of_line.add(address, std::span(code).first(copy->length));
+  p.out_of_line.add(address, code.first(copy->length));
   return at;
 }
 
