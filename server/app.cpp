@@ -15,6 +15,7 @@
 
 #include "arch/arch.hpp"
 #include "server/client.hpp"
+#include "server/launcher.hpp"
 #include "server/listener.hpp"
 #include "server/signal_watch.hpp"
 #include "server/transport.hpp"
@@ -86,7 +87,8 @@ class Server final : public ClientHost {
         });
     });
     if (std::string why = first.start_inferior(); !why.empty()) {
-      say("ustub: " + why);
+      say(is_startup_exit_report(why) ? why : "ustub: " + why);
+      say("Exiting");  // gdbserver's last words after a failed start
       return 1;
     }
 

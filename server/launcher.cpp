@@ -69,6 +69,8 @@ struct ChildFailure {
     int null = ::open("/dev/null", O_RDONLY);
     if (null >= 0) ::dup2(null, STDIN_FILENO);
     ::dup2(STDERR_FILENO, STDOUT_FILENO);
+    static constexpr char kRedirected[] = "stdin/stdout redirected\n";  // gdbserver's words
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, kRedirected, sizeof kRedirected - 1);
   }
   if (options.disable_randomization) {
     int current = ::personality(0xffffffff);
@@ -184,11 +186,31 @@ ExecPlan plan_exec(const LaunchOptions& options, const std::string& resolved_pro
   return plan;
 }
 
+namespace {
+constexpr std::string_view kDuringStartup = "During startup program ";
+}
+
+std::string startup_exit_report(int wait_status) {
+  std::string report(kDuringStartup);
+  if (WIFSIGNALED(wait_status)) {
+    int signal = WTERMSIG(wait_status);
+    const char* abbreviation = ::sigabbrev_np(signal);
+    const char* description = ::strsignal(signal);
+    return report + "terminated with signal " + (abbreviation ? "SIG" + std::string(abbreviation) : std::to_string(signal)) +
+           ", " + (description ? description : "Unknown signal") + ".";
+  }
+  int code = WEXITSTATUS(wait_status);
+  return report + (code == 0 ? "exited normally." : "exited with code " + std::to_string(code) + ".");
+}
+
+bool is_startup_exit_report(std::string_view error) { return error.starts_with(kDuringStartup); }
+
 Launched launch_program(const LaunchOptions& options) {
   const std::string& program = options.argv.at(0);
   int error = 0;
   std::string path = resolve_program(program, error);
-  if (error != 0) return {0, "cannot run " + program + ": " + std::strerror(error)};
+  // Through the shell, the shell looks the program up and says what is wrong, as with gdbserver.
+  if (error != 0 && !options.startup_with_shell) return {0, "cannot run " + program + ": " + std::strerror(error)};
   std::string shell = "/bin/sh";
   if (const char* s = std::getenv("SHELL"); s && *s) shell = s;
   ExecPlan plan = plan_exec(options, path, shell);
@@ -233,9 +255,11 @@ Launched launch_program(const LaunchOptions& options) {
     }
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
       ChildFailure failure{};
-      std::string why = "the program died before it started";
-      if (::read(pipe_fds[0], &failure, sizeof failure) == sizeof failure)
-        why = failure.step == ChildFailure::Step::Chdir
+      if (::read(pipe_fds[0], &failure, sizeof failure) != sizeof failure) {
+        ::close(pipe_fds[0]);
+        return {0, startup_exit_report(status)};
+      }
+      std::string why = failure.step == ChildFailure::Step::Chdir
                   ? "cannot change to directory " + options.working_directory + ": " + std::strerror(failure.error)
               : plan.path != path
                   // The shell or the wrapper was what could not start, not the program.

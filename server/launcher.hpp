@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ustub {
@@ -40,6 +41,12 @@ struct Launched {
   pid_t pid = 0;
   std::string error;  // empty on success
 };
+// gdbserver's words for a program (or the shell starting it, which reports a
+// missing program itself) that ended before its exec: "During startup
+// program exited with code 127." from a wait status.
+std::string startup_exit_report(int wait_status);
+// Such a report is told as it is, without "ustub: ", as gdbserver does.
+bool is_startup_exit_report(std::string_view error);
 // The process is seized and stopped at its first instruction (the exec stop).
 Launched launch_program(const LaunchOptions& options);
 

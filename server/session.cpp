@@ -705,6 +705,7 @@ std::string Session::breakpoint(const rsp::req::Breakpoint& r) {
 }
 
 std::string Session::thread_local_address(const rsp::req::TlsAddress& r) {
+  if (!thread_db_available_) return error_text("libthread-db-search-path holds no libthread_db");
   pid_t tid = static_cast<pid_t>(r.thread.tid);
   if (!engine_.thread_alive(tid) || !r.thread.matches(engine_.process_of(tid), tid))
     return error_text("no such thread");
@@ -850,7 +851,8 @@ std::string Session::monitor(const std::string& command) {
         "    Add additional information to debugging messages\n"
         "    Options: all, none, timestamp\n"
         "  set libthread-db-search-path [PATH]\n"
-        "    Accepted for gdbserver's sake; ustub does not use libthread_db\n"
+        "    Where libthread_db may be found; ustub reads thread-local storage itself\n"
+        "    unless PATH holds no libthread_db.so.1 (default: $pdir:$sdir)\n"
         "  exit\n"
         "    Quit ustub\n");
     return "OK";
@@ -872,11 +874,13 @@ std::string Session::monitor(const std::string& command) {
     console_output("All extra debug format options disabled.\n");
     return "OK";
   } else if (command.starts_with("set libthread-db-search-path")) {
-    // gdbserver's; accepted so that scripts that set it keep working, but
-    // ustub finds threads and thread-local storage without libthread_db.
     std::string path = command.size() > 29 ? command.substr(29) : std::string();
-    console_output("ustub does not use libthread_db; the path changes nothing.\n"
-                   "libthread-db-search-path set to `" + path + "'\n");
+    thread_db_available_ = thread_db_search_path_resolves(
+        path, [](const std::string& file) { return ::access(file.c_str(), F_OK) == 0; });
+    if (!thread_db_available_)
+      console_output("No libthread_db.so.1 on that path: thread-local variables are not looked up, "
+                     "as gdbserver without libthread_db.\n");
+    console_output("libthread-db-search-path set to `" + path + "'\n");
     return "OK";
   }
   console_output("Unknown monitor command.\n\n");

@@ -109,6 +109,7 @@ class Session {
   HostIo host_io_;
   // glibc's TLS descriptors by file (nullopt: that file has none).
   std::map<std::string, std::optional<GlibcTlsLayout>> tls_layouts_;
+  bool thread_db_available_ = true;  // monitor set libthread-db-search-path
   bool non_stop_ = false;
   // Non-stop stop replies gdb has not taken yet; the front one was sent as a notification.
   struct Notification {

@@ -125,6 +125,19 @@ std::vector<std::string> tls_layout_candidates(int pid) {
   return out;
 }
 
+bool thread_db_search_path_resolves(std::string_view path,
+                                    const std::function<bool(const std::string&)>& file_exists) {
+  if (path.empty()) return true;
+  while (true) {
+    auto colon = path.find(':');
+    std::string_view entry = path.substr(0, colon);
+    if (entry == "$pdir" || entry == "$sdir") return true;
+    if (!entry.empty() && file_exists(std::string(entry) + "/libthread_db.so.1")) return true;
+    if (colon == std::string_view::npos) return false;
+    path.remove_prefix(colon + 1);
+  }
+}
+
 std::variant<std::uint64_t, TlsError> thread_local_address(const GlibcTlsLayout& layout,
                                                           std::uint64_t dtv_pointer_address,
                                                           std::uint64_t link_map, std::uint64_t offset,

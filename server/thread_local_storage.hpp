@@ -5,8 +5,10 @@
 // walks the thread's dtv itself. Where the dtv pointer is, relative to the
 // thread pointer, is the architecture's TLS ABI (Arch::dtv_pointer_address).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -35,6 +37,14 @@ std::optional<GlibcTlsLayout> read_glibc_tls_layout(const std::string& elf_path)
 // before 2.34, libpthread), from /proc/PID/maps; then the program itself,
 // which holds them when it is linked statically.
 std::vector<std::string> tls_layout_candidates(int pid);
+
+// gdbserver's `monitor set libthread-db-search-path PATH` says where
+// libthread_db may come from; gdbserver without one cannot find thread-local
+// storage. ustub's own reader stands for the default path ("" = the default,
+// `$pdir`, `$sdir`); a path naming only directories, none of which holds
+// libthread_db.so.1, asks for gdbserver's behaviour without it.
+bool thread_db_search_path_resolves(std::string_view path,
+                                    const std::function<bool(const std::string&)>& file_exists);
 
 struct TlsError {
   std::string why;

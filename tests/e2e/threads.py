@@ -310,6 +310,20 @@ def thread_local_variables_of_a_static_program(env):
 
 
 @test
+def a_libthread_db_search_path_without_libthread_db_turns_thread_local_lookups_off_as_in_gdbserver(env):
+    u = Ustub(env, "--once", ":0", "./tls")
+    out = gdb(env, [remote(u.port()), "break checkpoint", "continue",
+                    "monitor set libthread-db-search-path /no/such/dir", "print thread_number",
+                    "monitor set libthread-db-search-path", "print thread_number", "kill"], env.program("tls"))
+    expect(out, r"^libthread-db-search-path set to `/no/such/dir'$")
+    expect(out, r"Cannot find thread-local storage for Thread [^,]+, executable file \S*tls:\s*"
+                r"Remote target failed to process qGetTLSAddr request")
+    expect(out, r"^libthread-db-search-path set to `'$")
+    expect(out, r"^\$1 = 3$")  # the default path again: looked up by ustub itself
+    u.wait_exit()
+
+
+@test
 def non_stop_one_thread_stops_at_a_breakpoint_while_the_other_runs_on(env):
     u = Ustub(env, "--once", ":0", "./ticker")
     out = gdb(env, ["set non-stop on", remote(u.port()), "break checkpoint", "continue", "info threads",

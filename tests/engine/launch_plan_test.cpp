@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <csignal>
+
 #include "server/launcher.hpp"
 
 using namespace ustub;
@@ -36,4 +38,13 @@ TEST_CASE("without the shell the program (or its wrapper) is exec'd directly") {
   CHECK(plan.path == "env");
   CHECK(plan.argv == std::vector<std::string>{"env", "A=1", "prog", "a"});
   CHECK(plan.execs_until_program == 2);
+}
+
+TEST_CASE("a program that ends before its exec is told in gdbserver's words") {
+  // Wait statuses as waitpid gives them: exit code in bits 8-15, a signal in 0-6.
+  CHECK(startup_exit_report(127 << 8) == "During startup program exited with code 127.");
+  CHECK(startup_exit_report(0) == "During startup program exited normally.");
+  CHECK(startup_exit_report(SIGKILL) == "During startup program terminated with signal SIGKILL, Killed.");
+  CHECK(is_startup_exit_report(startup_exit_report(126 << 8)));
+  CHECK(!is_startup_exit_report("cannot run ./x: No such file or directory"));
 }

@@ -88,6 +88,17 @@ TEST_CASE("glibc describes its TLS fields in the libc this machine runs (read wi
   CHECK(!read_glibc_tls_layout("/proc/self/cmdline"));  // not ELF: nothing
 }
 
+TEST_CASE("libthread-db-search-path: only a path with no libthread_db.so.1 on it turns lookups off") {
+  auto only_in_lib = [](const std::string& file) { return file == "/lib/libthread_db.so.1"; };
+  CHECK(thread_db_search_path_resolves("", only_in_lib));  // the default
+  CHECK(thread_db_search_path_resolves("$pdir", only_in_lib));
+  CHECK(thread_db_search_path_resolves("/foo:$sdir", only_in_lib));
+  CHECK(thread_db_search_path_resolves("/foo:/lib", only_in_lib));
+  CHECK(!thread_db_search_path_resolves("/foo/bar", only_in_lib));
+  CHECK(!thread_db_search_path_resolves("/foo::/bar:", only_in_lib));
+  CHECK(!thread_db_search_path_resolves("$pdirx", only_in_lib));
+}
+
 TEST_CASE("x86_64: a thread's dtv pointer follows the TCB self-pointer at fs_base") {
   using namespace ustub::testing;
   ScriptedOps ops;
