@@ -109,14 +109,37 @@ Request parse_breakpoint(std::string_view p) {
   req::Breakpoint bp{insert, static_cast<int>(*type), *address, *kind};
   if (head.size() + 1 >= p.size()) return bp;
   // ";X len,bytes" conditions, then at most one ";cmds:persist,X len,bytes…".
-  for (auto item : split(p.substr(head.size() + 2), ';')) {
-    if (item.starts_with("cmds:")) break;
-    auto comma = item.find(',');
-    if (item.size() < 2 || item.front() != 'X' || comma == std::string_view::npos)
-      return malformed("bad breakpoint condition");
-    auto length = parse_hex_number(item.substr(1, comma - 1));
-    auto bytes = from_hex(item.substr(comma + 1));
-    if (!length || !bytes || bytes->size() != *length) return malformed("bad breakpoint condition");
+  auto agent_expression = [](std::string_view& text) -> std::optional<std::vector<std::uint8_t>> {
+    auto comma = text.find(',');
+    if (text.size() < 2 || text.front() != 'X' || comma == std::string_view::npos) return std::nullopt;
+    auto length = parse_hex_number(text.substr(1, comma - 1));
+    if (!length || *length > (text.size() - comma - 1) / 2) return std::nullopt;
+    auto bytes = from_hex(text.substr(comma + 1, 2 * *length));
+    if (!bytes) return std::nullopt;
+    text.remove_prefix(comma + 1 + 2 * *length);
+    return bytes;
+  };
+  std::string_view rest = p.substr(head.size() + 2);
+  if (auto cmds = rest.find("cmds:"); cmds != std::string_view::npos) {
+    // The commands' expressions follow one another with no separator.
+    std::string_view list = rest.substr(cmds + 5);
+    rest = rest.substr(0, cmds);
+    auto comma = list.find(',');
+    auto persist = parse_hex_number(list.substr(0, comma));
+    if (comma == std::string_view::npos || !persist) return malformed("bad breakpoint commands");
+    bp.persist = *persist != 0;
+    list.remove_prefix(comma + 1);
+    while (!list.empty()) {
+      auto command = agent_expression(list);
+      if (!command) return malformed("bad breakpoint command");
+      bp.commands.push_back(std::move(*command));
+    }
+    if (!rest.empty() && rest.back() == ';') rest.remove_suffix(1);
+    if (rest.empty()) return bp;
+  }
+  for (auto item : split(rest, ';')) {
+    auto bytes = agent_expression(item);
+    if (!bytes || !item.empty()) return malformed("bad breakpoint condition");
     bp.conditions.push_back(std::move(*bytes));
   }
   return bp;

@@ -39,9 +39,13 @@ struct Breakpoint {
   std::uint64_t address;
   std::uint64_t kind;
   // Target-side conditions (";X len,bytecode", ConditionalBreakpoints): the
-  // stop is worth telling when any of them is true. Commands (";cmds:") are
-  // accepted and not run: gdb runs its own.
+  // stop is worth telling when any of them is true.
   std::vector<std::vector<std::uint8_t>> conditions{};
+  // Target-side commands (";cmds:persist,X len,bytecode…", BreakpointCommands:
+  // an agent-style dprintf's printf): run at a hit whose condition holds,
+  // which is then not told to gdb.
+  std::vector<std::vector<std::uint8_t>> commands{};
+  bool persist = false;  // keep running them after gdb disconnects
 };
 struct XferRead {
   std::string object, annex;

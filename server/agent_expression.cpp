@@ -14,7 +14,7 @@ enum Op : std::uint8_t {
   kBitNot = 0x12, kEqual = 0x13, kLessSigned = 0x14, kLessUnsigned = 0x15, kExt = 0x16, kRef8 = 0x17,
   kRef16 = 0x18, kRef32 = 0x19, kRef64 = 0x1a, kIfGoto = 0x20, kGoto = 0x21, kConst8 = 0x22,
   kConst16 = 0x23, kConst32 = 0x24, kConst64 = 0x25, kReg = 0x26, kEnd = 0x27, kDup = 0x28, kPop = 0x29,
-  kZeroExt = 0x2a, kSwap = 0x2b, kTracev = 0x2e, kTracenz = 0x2f, kTrace16 = 0x30, kPick = 0x32, kRot = 0x33,
+  kZeroExt = 0x2a, kSwap = 0x2b, kTracev = 0x2e, kTracenz = 0x2f, kTrace16 = 0x30, kPick = 0x32, kRot = 0x33, kPrintf = 0x34,
 };
 
 constexpr std::size_t kMaxStack = 1024;
@@ -144,8 +144,8 @@ AgentResult evaluate_agent_expression(std::span<const std::uint8_t> code, const 
         break;
       }
       case kEnd:
-        if (stack.empty()) return fail("empty stack at end");
-        return {static_cast<std::int64_t>(stack.back()), {}};
+        if (stack.empty()) return {std::nullopt, "empty stack at end", true};
+        return {static_cast<std::int64_t>(stack.back()), {}, true};
       case kDup: stack.push_back(stack.back()); break;
       case kPop: stack.pop_back(); break;
       case kSwap: std::swap(stack[stack.size() - 1], stack[stack.size() - 2]); break;
@@ -173,6 +173,25 @@ AgentResult evaluate_agent_expression(std::span<const std::uint8_t> code, const 
       case kTracev:
         if (!immediate(2)) return fail("truncated tracev");
         break;
+      case kPrintf: {
+        // gdb pushes the arguments last first, then the channel and the
+        // function (both unused: the stub prints, as gdbserver does).
+        auto nargs = immediate(1);
+        auto length = immediate(2);
+        if (!nargs || !length || *length == 0 || pc + *length > code.size()) return fail("truncated printf");
+        std::string_view format(reinterpret_cast<const char*>(code.data() + pc), static_cast<std::size_t>(*length));
+        pc += static_cast<std::size_t>(*length);
+        if (format.back() != '\0') return fail("unterminated format string in printf");
+        format.remove_suffix(1);
+        if (stack.size() < 2 + *nargs) return fail("stack underflow");
+        stack.pop_back();
+        stack.pop_back();
+        std::vector<std::uint64_t> args(stack.rbegin(), stack.rbegin() + static_cast<std::ptrdiff_t>(*nargs));
+        stack.resize(stack.size() - static_cast<std::size_t>(*nargs));
+        if (!context.printf) return fail("printf is not allowed here");
+        if (std::string why = context.printf(format, args); !why.empty()) return fail(why);
+        break;
+      }
       default:
         return fail("unsupported opcode " + std::to_string(op));
     }

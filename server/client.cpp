@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "arch/arch.hpp"
@@ -44,6 +45,13 @@ Client::Client(const CommandLine& command, ClientHost& host, bool reconnectable,
       remote_debug_(command.remote_debug),
       debug_(command.debug) {
   engine_.set_stop_handler([this](const EngineStop& stop) { on_stop(stop); });
+  // A dprintf's agent printf goes where gdbserver's goes, its stdout, unless
+  // stdout carries the protocol.
+  engine_.set_agent_output([this](const std::string& text) {
+    std::FILE* out = stdio_ ? stderr : stdout;
+    std::fwrite(text.data(), 1, text.size(), out);
+    std::fflush(out);
+  });
   log_engine_events();
   if (on_callers_thread) {
     owner_ = std::this_thread::get_id();

@@ -1,6 +1,7 @@
 #include "server/engine.hpp"
 
 #include "server/agent_expression.hpp"
+#include "server/agent_printf.hpp"
 #include "server/thread_registers.hpp"
 
 #include <signal.h>
@@ -285,7 +286,7 @@ int Engine::remove_breakpoint(pid_t pid, std::uint64_t address) {
     p->atomic_breakpoints.insert(address);
     return 0;
   }
-  p->breakpoint_conditions.erase(address);
+  p->breakpoint_agents.erase(address);
   bool planted = breakpoint_still_planted(pid, address);
   auto original = p->breakpoints.remove(address);
   p->removed_breakpoints.insert(address);
@@ -296,17 +297,17 @@ int Engine::remove_breakpoint(pid_t pid, std::uint64_t address) {
   return n == static_cast<long>(original->size()) ? 0 : (n < 0 ? static_cast<int>(-n) : EIO);
 }
 
-void Engine::set_breakpoint_conditions(pid_t pid, std::uint64_t address,
-                                       std::vector<std::vector<std::uint8_t>> conditions) {
+void Engine::set_breakpoint_agent(pid_t pid, std::uint64_t address, std::vector<std::vector<std::uint8_t>> conditions,
+                                  std::vector<std::vector<std::uint8_t>> commands) {
   Process* p = find_process(pid);
   if (!p) return;
-  if (conditions.empty() || !p->breakpoints.contains(address))
-    p->breakpoint_conditions.erase(address);
+  if ((conditions.empty() && commands.empty()) || !p->breakpoints.contains(address))
+    p->breakpoint_agents.erase(address);
   else
-    p->breakpoint_conditions[address] = std::move(conditions);
+    p->breakpoint_agents[address] = {std::move(conditions), std::move(commands)};
 }
 
-bool Engine::conditions_all_false(Thread& t, const std::vector<std::vector<std::uint8_t>>& conditions) {
+AgentContext Engine::agent_context(Thread& t) {
   bool little = arch_->endian() == arch::Endian::Little;
   auto to_value = [little](std::span<const std::uint8_t> bytes) {
     std::uint64_t v = 0;
@@ -314,8 +315,8 @@ bool Engine::conditions_all_false(Thread& t, const std::vector<std::vector<std::
       v |= std::uint64_t{bytes[little ? i : bytes.size() - 1 - i]} << (8 * i);
     return v;
   };
-  AgentContext context{
-      [&](unsigned regnum) -> std::optional<std::uint64_t> {
+  return AgentContext{
+      [this, &t, to_value](unsigned regnum) -> std::optional<std::uint64_t> {
         // The thread is stopped at the hit, though gdb has not heard of it.
         const arch::LayoutEntry* e = layout_->find(regnum);
         if (!e) return std::nullopt;
@@ -323,47 +324,116 @@ bool Engine::conditions_all_false(Thread& t, const std::vector<std::vector<std::
         if (!t.registers->read(*e->info, value)) return std::nullopt;
         return to_value(value);
       },
-      [&](std::uint64_t address, unsigned size) -> std::optional<std::uint64_t> {
+      [this, &t, to_value](std::uint64_t address, unsigned size) -> std::optional<std::uint64_t> {
         std::uint8_t buf[8];
         if (read_memory(t.pid, address, std::span(buf, size)) != static_cast<long>(size)) return std::nullopt;
         return to_value(std::span(buf, size));
       }};
+}
+
+std::optional<bool> Engine::conditions_all_false(Thread& t, const std::vector<std::vector<std::uint8_t>>& conditions) {
+  AgentContext context = agent_context(t);
   for (const auto& condition : conditions) {
     AgentResult r = evaluate_agent_expression(condition, context);
-    if (log_ && !r.value) log_("breakpoint condition not evaluated: " + r.error);
-    if (!r.value || *r.value != 0) return false;  // true, or gdb must judge
+    if (!r.value) {
+      if (log_) log_("breakpoint condition not evaluated: " + r.error);
+      return std::nullopt;
+    }
+    if (*r.value != 0) return false;
   }
   return true;
 }
 
-bool Engine::step_over_false_condition(Thread& t, std::uint64_t address) {
+void Engine::run_breakpoint_commands(Thread& t, std::uint64_t address,
+                                     const std::vector<std::vector<std::uint8_t>>& commands) {
+  AgentContext context = agent_context(t);
+  std::string printed;
+  context.printf = [&](std::string_view format, std::span<const std::uint64_t> args) -> std::string {
+    auto read_string = [&](std::uint64_t at) -> std::optional<std::string> {
+      // A bounded read, a chunk at a time: the string may end near unmapped memory.
+      constexpr std::size_t kLongest = 4096;
+      std::string text;
+      while (text.size() < kLongest) {
+        std::uint8_t chunk[64];
+        std::uint64_t from = at + text.size();
+        std::size_t n = std::min<std::size_t>(sizeof chunk, 64 - from % 64);
+        if (read_memory(t.pid, from, std::span(chunk, n)) != static_cast<long>(n)) return std::nullopt;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (chunk[i] == 0) return text;
+          text += static_cast<char>(chunk[i]);
+        }
+      }
+      return text;
+    };
+    auto text = agent_printf(format, args, read_string);
+    if (auto* e = std::get_if<AgentPrintfError>(&text)) return e->why;
+    printed += std::get<std::string>(text);
+    return "";
+  };
+  for (const auto& command : commands) {
+    AgentResult r = evaluate_agent_expression(command, context);
+    if (!r.reached_end) {
+      char where[32];
+      std::snprintf(where, sizeof where, "0x%llx", static_cast<unsigned long long>(address));
+      printed += "ustub: breakpoint command at " + std::string(where) + " failed: " + r.error + "\n";
+      break;
+    }
+  }
+  if (agent_output_ && !printed.empty()) agent_output_(printed);
+}
+
+bool Engine::pass_hit_without_gdb(Thread& t, std::uint64_t address) {
   Process& p = process(t);
-  auto conditions = p.breakpoint_conditions.find(address);
-  if (conditions == p.breakpoint_conditions.end()) return false;
+  auto agent = p.breakpoint_agents.find(address);
+  if (agent == p.breakpoint_agents.end()) return false;
+  std::vector<std::uint8_t> original(arch_->breakpoint_instruction().size());
+  if (read_memory(t.pid, address, original) != static_cast<long>(original.size())) return false;
+  // The program's own breakpoint instruction under gdb's (a "permanent"
+  // breakpoint): stepping it traps again, for ever. gdb skips those itself.
+  auto instruction = arch_->breakpoint_instruction();
+  if (std::equal(original.begin(), original.end(), instruction.begin())) return false;
+  auto all_false = agent->second.conditions.empty() ? std::optional<bool>(false)  // no condition: always holds
+                                                     : conditions_all_false(t, agent->second.conditions);
+  if (!all_false) return false;  // gdb judges
+  bool counts = !*all_false;
+  if (counts && agent->second.commands.empty()) return false;  // a stop for gdb
+  // A hit that counts runs its commands here, once, whether or not it is then
+  // told: gdb takes a dprintf's hit as "go on" and prints nothing itself.
+  auto run_commands = [&] {
+    if (counts && t.commands_ran_at != address) run_breakpoint_commands(t, address, agent->second.commands);
+    t.commands_ran_at.reset();
+  };
   // While the breakpoint is out, another thread of the process (or a vfork
   // child sharing its memory) could run past it unseen: then the hit is told.
   // Other processes have memory of their own. A syscall stepped over may make
   // threads and processes: they come after the breakpoint is back
   // (finish_step_over).
   // Run out of line, the breakpoint stays in place and nothing else matters.
-  if (non_stop_ || stopping_all_ || p.atomic_stepper || p.range_stepper) return false;
   bool in_line = !another_thread_of_its_process_runs(t) &&
                  std::none_of(processes_.begin(), processes_.end(),
                               [](const auto& entry) { return entry.second.shares_parent_memory; });
   bool out_of_line = out_of_line_possible(t);
-  if (!in_line && !out_of_line) return false;
-  std::vector<std::uint8_t> original(arch_->breakpoint_instruction().size());
-  if (read_memory(t.pid, address, original) != static_cast<long>(original.size())) return false;
   // On powerpc a single-step over a syscall overshoots: such steps stay gdb's.
-  if (arch_->single_step_overshoots(original)) return false;
-  // The program's own breakpoint instruction under gdb's (a "permanent"
-  // breakpoint): stepping it traps again, for ever. gdb skips those itself.
-  auto instruction = arch_->breakpoint_instruction();
-  if (std::equal(original.begin(), original.end(), instruction.begin())) return false;
-  if (!conditions_all_false(t, conditions->second)) return false;
+  if (non_stop_ || stopping_all_ || p.atomic_stepper || p.range_stepper || (!in_line && !out_of_line) ||
+      arch_->single_step_overshoots(original)) {
+    run_commands();
+    if (counts) t.commands_ran_at = address;  // told, or kept pending: maybe hit again
+    return false;
+  }
+  // The first hit out of line maps the page, and the thread then hits the
+  // breakpoint again: the commands run at that hit.
+  bool mapping_first = out_of_line && p.out_of_line.state() == OutOfLineArea::State::Absent;
+  if (!mapping_first) run_commands();
   if (out_of_line && run_out_of_line(t, address)) return true;
-  if (!in_line) return false;
-  if (ops_->write_memory(t.pid, address, original) != static_cast<long>(original.size())) return false;
+  if (mapping_first) run_commands();
+  if (!in_line) {
+    if (counts) t.commands_ran_at = address;
+    return false;
+  }
+  if (ops_->write_memory(t.pid, address, original) != static_cast<long>(original.size())) {
+    if (counts) t.commands_ran_at = address;
+    return false;
+  }
   t.stepping_over = address;
   t.after_step_over = t.state.last_resume();
   t.after_step_over.host_signal = 0;  // delivered already, by the resume that led here
@@ -993,6 +1063,13 @@ void Engine::handle_wait(const WaitResult& w) {
 
   if (t->needs_debug_registers && process(*t).hw) write_debug_registers(*t);
   if (event != PTRACE_EVENT_EXEC) put_back_from_out_of_line(*t);
+  if (t->commands_ran_at) {
+    // Still at the breakpoint, or maybe at its trap (told apart below): not past it.
+    auto at = pc(t->tid);
+    bool maybe_its_trap = event == 0 && signal == SIGTRAP && at &&
+                          arch_->breakpoint_address_from_trap_pc(*at) == *t->commands_ran_at;
+    if (!at || (*at != *t->commands_ran_at && !maybe_its_trap)) t->commands_ran_at.reset();
+  }
   if (t->registers_before_mapping && finish_mapping_out_of_line(*t, event, signal)) return;
   if (t->stepping_over && finish_step_over(*t, event, signal)) return;
   if (t->range_step.range() && range_step_goes_on(*t, event, signal)) return;
@@ -1088,12 +1165,15 @@ void Engine::handle_wait(const WaitResult& w) {
   } else if (signal == SIGTRAP && event == 0) {
     if (auto hit = hardware_hit(*t)) {
       stop.hardware_hit = hit;
+      t->commands_ran_at.reset();
     } else {
       TrapInfo trap;  // left zeroed if the kernel will not say: then it is a plain SIGTRAP
       ops_->get_trap_info(t->tid, trap);
       if (park_at_atomic_breakpoint(*t, trap)) return;
       stop = decode_trap(*t, trap);
-      if (stop.software_breakpoint && step_over_false_condition(*t, *pc(t->tid))) return;
+      if (!stop.software_breakpoint && t->commands_ran_at && pc(t->tid) != t->commands_ran_at)
+        t->commands_ran_at.reset();  // a step past it, not its trap
+      if (stop.software_breakpoint && pass_hit_without_gdb(*t, *pc(t->tid))) return;
       if (!stop.software_breakpoint && rewind_to_removed_breakpoint(*t, trap)) {
         t->state.on_stop(StopKind::Event);
         return resume_quietly(*t, t->state.last_resume(), 0);
@@ -1201,7 +1281,7 @@ void Engine::forget_all_threads_but(pid_t tid) {
   // Nor has it any of our breakpoints: their saved bytes belong to the old
   // program and must neither be shown in reads nor written back.
   p.breakpoints = BreakpointTable{};
-  p.breakpoint_conditions.clear();
+  p.breakpoint_agents.clear();
   p.out_of_line = OutOfLineArea{};  // the page went with the old program
   p.removed_breakpoints.clear();
   p.shares_parent_memory = false;  // a vfork child that execs has its own memory now

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "arch/register_layout.hpp"
+#include "server/agent_expression.hpp"
 #include "server/breakpoint_table.hpp"
 #include "server/debug_port.hpp"
 #include "server/out_of_line.hpp"
@@ -150,11 +151,16 @@ class Engine {
   long write_memory(pid_t pid, std::uint64_t address, std::span<const std::uint8_t> in);
   int insert_breakpoint(pid_t pid, std::uint64_t address);  // 0 or errno
   int remove_breakpoint(pid_t pid, std::uint64_t address);
-  // gdb's conditions for its breakpoint at `address` (agent expressions;
-  // none: every hit is told). A hit whose conditions are all false is stepped
-  // over here and never told, when nothing else of the process runs meanwhile;
-  // otherwise it is told and gdb, which checks conditions itself, goes on.
-  void set_breakpoint_conditions(pid_t pid, std::uint64_t address, std::vector<std::vector<std::uint8_t>> conditions);
+  // gdb's conditions and commands for its breakpoint at `address` (agent
+  // expressions; no conditions: every hit counts). A hit whose conditions are
+  // all false is stepped over here and never told; one whose conditions hold
+  // runs the commands (a dprintf's printf), and is then stepped over too.
+  // Where that cannot be done safely the hit is told, and gdb, which checks
+  // conditions itself and treats a dprintf's hit as "go on", goes on.
+  void set_breakpoint_agent(pid_t pid, std::uint64_t address, std::vector<std::vector<std::uint8_t>> conditions,
+                            std::vector<std::vector<std::uint8_t>> commands);
+  // Where the commands' printf output goes (gdbserver: its stdout).
+  void set_agent_output(std::function<void(const std::string&)> out) { agent_output_ = std::move(out); }
   // The same, in the first process.
   long read_memory(std::uint64_t address, std::span<std::uint8_t> out) { return read_memory(pid_, address, out); }
   long write_memory(std::uint64_t address, std::span<const std::uint8_t> in) { return write_memory(pid_, address, in); }
@@ -246,6 +252,10 @@ class Engine {
     // false, with its instruction back in place; then on as gdb asked.
     std::optional<std::uint64_t> stepping_over{};
     ResumeRequest after_step_over{};
+    // The breakpoint whose commands ran at a hit that was then told, or kept
+    // pending: until the thread is seen past it, hitting it again is that same
+    // hit, run again because gdb never took it (its pc is still there).
+    std::optional<std::uint64_t> commands_ran_at{};
     // Making the syscall that maps its process's out-of-line page: the
     // registers to put back, and where the syscall instruction is.
     std::optional<std::vector<std::uint8_t>> registers_before_mapping{};
@@ -277,7 +287,10 @@ class Engine {
     // breakpoints (gdb's own at the same places are not among them).
     pid_t range_stepper = 0;
     std::set<std::uint64_t> range_breakpoints;
-    std::map<std::uint64_t, std::vector<std::vector<std::uint8_t>>> breakpoint_conditions;
+    struct BreakpointAgent {
+      std::vector<std::vector<std::uint8_t>> conditions, commands;
+    };
+    std::map<std::uint64_t, BreakpointAgent> breakpoint_agents;
     OutOfLineArea out_of_line;
   };
 
@@ -336,10 +349,15 @@ class Engine {
   bool run_through_range(Thread& t);
   const arch::RangeStepPlan* range_plan(Thread& t);
   void remove_range_breakpoints(Process& p);
-  // A hit of a breakpoint with conditions: true when they are all false and
-  // the thread is on its way over it, unseen.
-  bool step_over_false_condition(Thread& t, std::uint64_t address);
-  bool conditions_all_false(Thread& t, const std::vector<std::vector<std::uint8_t>>& conditions);
+  // A hit of a breakpoint with conditions or commands: true when gdb need not
+  // see it (its conditions are all false, or its commands ran) and the thread
+  // is on its way over it.
+  bool pass_hit_without_gdb(Thread& t, std::uint64_t address);
+  // The hit's conditions: true when all are false; nullopt when one cannot
+  // be evaluated (gdb then judges).
+  std::optional<bool> conditions_all_false(Thread& t, const std::vector<std::vector<std::uint8_t>>& conditions);
+  void run_breakpoint_commands(Thread& t, std::uint64_t address, const std::vector<std::vector<std::uint8_t>>& commands);
+  AgentContext agent_context(Thread& t);
   // The step over is done (or cut short): the breakpoint goes back in. True
   // when the thread ran on as gdb had asked and the stop is no more.
   bool finish_step_over(Thread& t, int event, int signal);
@@ -382,6 +400,7 @@ class Engine {
   unsigned random_state_ = 1;
   StopHandler on_stop_;
   std::function<void(const std::string&)> log_;
+  std::function<void(const std::string&)> agent_output_;
   bool rewind_pc_at_breakpoints_ = true;
   std::set<int> pass_signals_;
   std::optional<std::set<int>> program_signals_;  // none: gdb never said

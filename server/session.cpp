@@ -360,7 +360,9 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   out += ";QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+";
   out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;vContSupported+;QPassSignals+;QProgramSignals+;qXfer:osdata:read+";
   out += ";QThreadEvents+;QCatchSyscalls+;QNonStop+";
-  if (!disabled_.conditional_breakpoints) out += ";ConditionalBreakpoints+";
+  // Commands hang on conditions: without target-side conditions, gdb sends
+  // the commands of a breakpoint whose condition it judges itself.
+  if (!disabled_.conditional_breakpoints) out += ";ConditionalBreakpoints+;BreakpointCommands+";
   if (hooks_.run)
     out += ";QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;QStartupWithShell+"
            ";QDisableRandomization+";
@@ -691,7 +693,7 @@ std::string Session::breakpoint(const rsp::req::Breakpoint& r) {
     rc = r.insert ? engine_.insert_breakpoint(selected_process(), r.address)
                   : engine_.remove_breakpoint(selected_process(), r.address);
     // gdb sends Z0 again, for a breakpoint already in, whenever its conditions change.
-    if (rc == 0 && r.insert && !disabled_.conditional_breakpoints) engine_.set_breakpoint_conditions(selected_process(), r.address, r.conditions);
+    if (rc == 0 && r.insert && !disabled_.conditional_breakpoints) engine_.set_breakpoint_agent(selected_process(), r.address, r.conditions, r.commands);
   } else {
     if (r.type > 4 || !engine_.has_hardware_debug(selected_process())) return "";  // gdb falls back to software
     static constexpr arch::WatchKind kinds[] = {arch::WatchKind::Execute, arch::WatchKind::Execute,

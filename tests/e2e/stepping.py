@@ -148,6 +148,32 @@ def false_conditions_in_every_thread_at_once_are_judged_by_ustub_and_the_program
 
 
 @test
+def agent_dprintf_prints_from_ustub_in_every_thread_and_the_program_never_stops(env):
+    # set dprintf-style agent: the printf is bytecode ustub runs at each hit
+    # whose condition holds (BreakpointCommands), as gdbserver does; gdb is
+    # not told of the hits at all.
+    u = Ustub(env, "--once", ":0", "./threads_counting")
+    out = gdb(env, [remote(u.port()), "set dprintf-style agent",
+                    'dprintf count,"count %ld after %ld\\n", value, sum', "condition 1 value % 1000 == 0",
+                    "continue", "info breakpoints"], env.program("threads_counting"))
+    expect(out, r"\[Inferior 1 \(process \d+\) exited normally\]")  # every sum right
+    expect(out, r'agent-printf "count %ld after %ld\\n", value, sum')
+    check(not re.search(r"already hit", out), f"gdb saw dprintf hits:\n{out}")
+    u.wait_exit()
+    for value in range(0, 5000, 1000):
+        lines = [line for line in u.lines if line == f"count {value} after {value * (value - 1) // 2}"]
+        check(len(lines) == 4, f"count {value}: {len(lines)} lines, want one per thread:\n{u.output[-2000:]}")
+    check(len([line for line in u.lines if line.startswith("count ")]) == 20, "only the hits whose condition holds")
+    # %s reads the program's string.
+    u = Ustub(env, "--once", ":0", "./stepping", "an-argument")
+    out = gdb(env, [remote(u.port()), "set dprintf-style agent", 'dprintf main,"argc %d argv[1] %s\\n", argc, argv[1]',
+                    "continue"], env.program("stepping"))
+    expect(out, r"\[Inferior 1 \(process \d+\) exited")
+    u.wait_exit()
+    expect(u.output, r"^argc 2 argv\[1\] an-argument$")
+
+
+@test
 def with_no_target_conditions_gdb_evaluates_them_itself(env):
     u = Ustub(env, "--once", "--no-target-conditions", ":0", "./stepping")
     port = u.port()

@@ -25,7 +25,7 @@ constexpr std::uint64_t kFrame = 0x8000;
 struct AtConditionalBreakpoint : InRange {
   explicit AtConditionalBreakpoint(bool two_threads = false) : InRange(two_threads) {
     REQUIRE(engine.insert_breakpoint(kPid, 0x2000) == 0);
-    engine.set_breakpoint_conditions(kPid, 0x2000, {kValueIs3});
+    engine.set_breakpoint_agent(kPid, 0x2000, {kValueIs3}, {});
     std::uint64_t rbp = kFrame;
     std::memcpy(ops.general[kPid].data() + kRbpOffset, &rbp, 8);
   }
@@ -69,7 +69,7 @@ TEST_CASE("a condition that cannot be evaluated, or gdb's conditions gone, means
   CHECK(b.stops.size() == 1);
   AtConditionalBreakpoint c;
   c.value_is(2);
-  c.engine.set_breakpoint_conditions(InRange::kPid, 0x2000, {});  // gdb re-sent Z0 without any
+  c.engine.set_breakpoint_agent(InRange::kPid, 0x2000, {}, {});  // gdb re-sent Z0 without any
   c.engine.resume({{InRange::kPid, {}}});
   c.trap_at_breakpoint(0x2000);
   CHECK(c.stops.size() == 1);
@@ -104,7 +104,7 @@ TEST_CASE("a false condition on the program's own breakpoint instruction is told
   InRange r;
   r.ops.memory[0x2000] = 0xcc;  // the program's own int3 (gdb's "permanent" breakpoint)
   REQUIRE(r.engine.insert_breakpoint(InRange::kPid, 0x2000) == 0);
-  r.engine.set_breakpoint_conditions(InRange::kPid, 0x2000, {{0x22, 0x00, 0x27}});  // const8 0; end
+  r.engine.set_breakpoint_agent(InRange::kPid, 0x2000, {{0x22, 0x00, 0x27}}, {});  // const8 0; end
   r.engine.resume({{InRange::kPid, {}}});
   r.trap_at_breakpoint(0x2000);
   CHECK(r.stops.size() == 1);
@@ -126,7 +126,7 @@ TEST_CASE("a false condition at a syscall instruction is stepped over too; a for
   r.ops.memory[0x2000] = 0x0f;
   r.ops.memory[0x2001] = 0x05;  // syscall
   REQUIRE(r.engine.insert_breakpoint(InRange::kPid, 0x2000) == 0);
-  r.engine.set_breakpoint_conditions(InRange::kPid, 0x2000, {{0x22, 0x00, 0x27}});  // const8 0; end
+  r.engine.set_breakpoint_agent(InRange::kPid, 0x2000, {{0x22, 0x00, 0x27}}, {});  // const8 0; end
   r.engine.resume({{InRange::kPid, {}}});
   r.trap_at_breakpoint(0x2000);
   CHECK(r.stops.empty());
@@ -151,7 +151,7 @@ TEST_CASE("a false condition at a syscall that makes a thread: the thread comes 
   r.ops.memory[0x2000] = 0x0f;
   r.ops.memory[0x2001] = 0x05;
   REQUIRE(r.engine.insert_breakpoint(InRange::kPid, 0x2000) == 0);
-  r.engine.set_breakpoint_conditions(InRange::kPid, 0x2000, {{0x22, 0x00, 0x27}});
+  r.engine.set_breakpoint_agent(InRange::kPid, 0x2000, {{0x22, 0x00, 0x27}}, {});
   r.engine.resume({{InRange::kPid, {}}});
   r.trap_at_breakpoint(0x2000);
   r.ops.event_messages[InRange::kPid] = 103;
@@ -161,4 +161,53 @@ TEST_CASE("a false condition at a syscall that makes a thread: the thread comes 
   r.engine.handle_wait({103, stopped_status(SIGTRAP, PTRACE_EVENT_STOP)});
   CHECK(r.ops.log.back() == "cont 103 sig 0");
   CHECK(r.stops.empty());
+}
+
+namespace {
+
+// gdb's agent dprintf "v=%d\n" of the constant 7: const8 7; const8 0 (channel); const8 0 (function); printf 1; end.
+const std::vector<std::uint8_t> kPrintSeven = {0x22, 7, 0x22, 0, 0x22, 0, 0x34, 1, 0, 6, 'v', '=', '%', 'd', '\n', 0, 0x27};
+
+struct AtDprintf : AtConditionalBreakpoint {
+  std::string printed;
+  AtDprintf() {
+    engine.set_breakpoint_agent(kPid, 0x2000, {kValueIs3}, {kPrintSeven});
+    engine.set_agent_output([this](const std::string& text) { printed += text; });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a dprintf's commands run at each hit whose condition holds, and the hit goes on unseen") {
+  AtDprintf b;
+  b.value_is(2);
+  b.engine.resume({{InRange::kPid, {}}});
+  b.trap_at_breakpoint(0x2000);
+  CHECK(b.printed.empty());  // condition false: nothing to print
+  b.single_step_to(0x2001);
+  b.value_is(3);
+  b.trap_at_breakpoint(0x2000);
+  CHECK(b.printed == "v=7\n");
+  CHECK(b.stops.empty());
+  CHECK(b.ops.log.back() == "step 100 sig 0");  // over it, as a false condition's hit
+}
+
+TEST_CASE("a dprintf hit that must be told runs its commands once, even when gdb never takes it and it is hit again") {
+  AtDprintf b;
+  b.value_is(3);
+  b.engine.set_non_stop(true);  // no step-over here: the hit is told
+  b.engine.resume({{InRange::kPid, {}}});
+  b.trap_at_breakpoint(0x2000);
+  CHECK(b.printed == "v=7\n");
+  CHECK(b.stops.size() == 1);
+  // Resumed where it is (its pc still at the breakpoint), it traps there again: the same hit.
+  b.engine.resume({{InRange::kPid, {}}});
+  b.trap_at_breakpoint(0x2000);
+  CHECK(b.printed == "v=7\n");
+  // Once it has been past the breakpoint, the next hit is a new one.
+  b.engine.resume({{InRange::kPid, {.step = true}}});
+  b.single_step_to(0x2001);
+  b.engine.resume({{InRange::kPid, {}}});
+  b.trap_at_breakpoint(0x2000);
+  CHECK(b.printed == "v=7\nv=7\n");
 }

@@ -29,7 +29,7 @@ struct FalseConditionBesideAnotherThread : InRange {
     ops.memory[kSyscallInVdso] = 0x0f;
     ops.memory[kSyscallInVdso + 1] = 0x05;
     REQUIRE(engine.insert_breakpoint(kPid, 0x2000) == 0);  // over a nop
-    engine.set_breakpoint_conditions(kPid, 0x2000, {kRaxIs1});
+    engine.set_breakpoint_agent(kPid, 0x2000, {kRaxIs1}, {});
     engine.resume({{kPid, {}}, {kOther, {}}});
   }
   std::uint64_t reg(pid_t tid, unsigned offset) {

@@ -181,7 +181,7 @@ TEST_CASE("vCont;r carries its range; a range that does not parse is malformed")
   as<req::Malformed>(parse("vCont;rzz,1"));
 }
 
-TEST_CASE("Z0 with target-side conditions: each ;X len,bytecode is kept, commands are skipped") {
+TEST_CASE("Z0 with target-side conditions: each ;X len,bytecode is kept, and so are the commands") {
   auto z = as<req::Breakpoint>(parse("Z0,4012a5,1;X3,220127;X2,2227;cmds:0,X3,220027"));
   CHECK(z.address == 0x4012a5);
   CHECK(z.kind == 1);
@@ -193,4 +193,20 @@ TEST_CASE("Z0 with target-side conditions: each ;X len,bytecode is kept, command
   as<req::Malformed>(parse("Z0,4012a5,1;Y3,220127"));
   as<req::Malformed>(parse("Z0,4012a5,1;X3"));
   as<req::Malformed>(parse("Z0,4012a5,1,2"));
+}
+
+TEST_CASE("Z0 with target-side commands: cmds:persist, then X len,bytecode after X len,bytecode with no separator") {
+  auto z = as<req::Breakpoint>(parse("Z0,4012a5,1;X3,220127;cmds:1,X3,220027X2,2727"));
+  REQUIRE(z.conditions.size() == 1);
+  CHECK(z.persist);
+  REQUIRE(z.commands.size() == 2);
+  CHECK(z.commands[0] == std::vector<std::uint8_t>{0x22, 0x00, 0x27});
+  CHECK(z.commands[1] == std::vector<std::uint8_t>{0x27, 0x27});
+  z = as<req::Breakpoint>(parse("Z0,4012a5,1;cmds:0,X1,27"));
+  CHECK(z.conditions.empty());
+  CHECK(!z.persist);
+  CHECK(z.commands.size() == 1);
+  as<req::Malformed>(parse("Z0,4012a5,1;cmds:0,X3,2200"));   // shorter than its length
+  as<req::Malformed>(parse("Z0,4012a5,1;cmds:0,X1,27;"));    // not an expression
+  as<req::Malformed>(parse("Z0,4012a5,1;cmds:X1,27"));       // no persist flag
 }
