@@ -102,6 +102,9 @@ def workloads(work):
             "python assert gdb.selected_frame().find_sal().line == 22, 'next stopped short'\nkill\n")),
         "2000 breakpoint hits with commands": dict(args=[prog, "hits"], gdb=(
             "break hit_me\ncommands\nsilent\ncontinue\nend\nbreak main\ncontinue\n" + START + "continue\n" + STOP)),
+        "2000 dprintf hits, dprintf-style agent": dict(args=[prog, "hits"], gdb=(
+            "break main\ncontinue\nset dprintf-style agent\ndprintf hit_me,\"hit %d\\n\", i\n" + START +
+            "continue\n" + STOP)),
         "false conditional breakpoint x20000": dict(args=[prog, "cond"], gdb=(
             "break main\ncontinue\nbreak cond_target if value < 0\n" + START + "continue\n" + STOP)),
         "dump 64 MiB of memory": dict(args=[prog, "memory"], gdb=(
