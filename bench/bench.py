@@ -151,8 +151,8 @@ def stub_only_step(work, stub):
     return float(r.stdout.split()[-1]) / 1e3  # microseconds
 
 
-def floor_step(work):
-    r = subprocess.run([os.path.join(work, "step_floor"), str(STEPS)], capture_output=True, text=True, check=True)
+def floor_step(work, program="step_floor"):
+    r = subprocess.run([os.path.join(work, program), str(STEPS)], capture_output=True, text=True, check=True)
     return float(r.stdout.strip()) / 1e3
 
 
@@ -168,15 +168,18 @@ def main():
     rows = []
     print(f"bench: {a.rounds} rounds, interleaved; medians", flush=True)
     if not a.only or any("step" in o for o in a.only):
-        floors, steps = [], {"ustub": [], "gdbserver": []}
+        floors, socket_floors, steps = [], [], {"ustub": [], "gdbserver": []}
         for _ in range(a.rounds):
             floors.append(floor_step(a.work))
+            socket_floors.append(floor_step(a.work, "step_socket_floor"))
             for name, stub in stubs.items():
                 steps[name].append(stub_only_step(a.work, stub))
-        f = statistics.median(floors)
+        f, sf = statistics.median(floors), statistics.median(socket_floors)
         u, g = statistics.median(steps["ustub"]), statistics.median(steps["gdbserver"])
         print(f"stub-only step (vCont;s + g), microseconds: ustub {u:.1f} ({u / f:.2f}x the floor), "
               f"gdbserver {g:.1f} ({g / f:.2f}x), floor (PTRACE_SINGLESTEP + waitpid) {f:.1f}", flush=True)
+        print(f"  the same two round trips on a socketpair with no protocol (step_socket_floor): {sf:.1f} "
+              f"({sf / f:.2f}x the floor); ustub is {u / sf:.2f}x that, gdbserver {g / sf:.2f}x", flush=True)
         rows.append(("stub-only step (us)", u, g, None))
     for name, spec in workloads(a.work).items():
         if a.only and not any(o in name for o in a.only):
