@@ -110,39 +110,41 @@ void Decoder::feed(std::string_view bytes, std::vector<InboundEvent>& out) {
 }
 
 std::string frame(std::string_view payload, bool run_length) {
-  std::string body;
-  body.reserve(payload.size());
-  std::size_t i = 0;
-  while (i < payload.size()) {
-    char c = payload[i];
-    std::size_t run = 1;
-    while (i + run < payload.size() && payload[i + run] == c) ++run;
+  // Written in place: runs only ever shorten the payload.
+  std::string out(payload.size() + 4, '\0');
+  char* o = out.data();
+  *o++ = '$';
+  const char* begin = payload.data();
+  const char* end = begin + payload.size();
+  for (const char* p = begin; p < end;) {
+    char c = *p;
     // An escaped byte ('}' x) must not be repeated by a run: gdb expands runs
     // before unescaping, so only characters that are not part of an escape qualify.
-    bool escape_related = c == '}' || (i > 0 && payload[i - 1] == '}');
-    if (!run_length || run < 4 || escape_related) {
-      body.push_back(c);
-      ++i;
+    bool run_of_four = run_length && end - p >= 4 && p[1] == c && p[2] == c && p[3] == c && c != '}' &&
+                       (p == begin || p[-1] != '}');
+    if (!run_of_four) {
+      *o++ = c;
+      ++p;
       continue;
     }
+    std::size_t run = 4;
+    while (p + run < end && p[run] == c) ++run;
     std::size_t extra = run - 1;
     if (extra > 97) extra = 97;  // count char must stay printable (<= '~')
     // Counts that would produce '#' or '$' are not allowed; shorten the run.
     while (extra + 29 == '#' || extra + 29 == '$') --extra;
-    body.push_back(c);
-    body.push_back('*');
-    body.push_back(static_cast<char>(extra + 29));
-    i += extra + 1;
+    *o++ = c;
+    *o++ = '*';
+    *o++ = static_cast<char>(extra + 29);
+    p += extra + 1;
   }
-  std::string out;
-  out.reserve(body.size() + 4);
-  out.push_back('$');
-  out += body;
-  out.push_back('#');
+  std::size_t body = static_cast<std::size_t>(o - out.data()) - 1;
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::uint8_t sum = checksum(body);
-  out.push_back(kDigits[sum >> 4]);
-  out.push_back(kDigits[sum & 0xf]);
+  std::uint8_t sum = checksum(std::string_view(out.data() + 1, body));
+  *o++ = '#';
+  *o++ = kDigits[sum >> 4];
+  *o++ = kDigits[sum & 0xf];
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 

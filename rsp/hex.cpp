@@ -1,8 +1,21 @@
 #include "rsp/hex.hpp"
 
+#include <array>
+#include <cstring>
+
 namespace rsp {
 namespace {
 constexpr char kDigits[] = "0123456789abcdef";
+// Each byte's two digits: memory reads are hex-encoded a byte at a time, and
+// a 128 KiB `m` reply is on the path of every round trip of a large read.
+constexpr std::array<char, 512> kByteDigits = [] {
+  std::array<char, 512> table{};
+  for (unsigned b = 0; b < 256; ++b) {
+    table[2 * b] = kDigits[b >> 4];
+    table[2 * b + 1] = kDigits[b & 0xf];
+  }
+  return table;
+}();
 }
 
 int hex_digit_value(char c) {
@@ -13,10 +26,12 @@ int hex_digit_value(char c) {
 }
 
 void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
-  out.reserve(out.size() + bytes.size() * 2);
+  std::size_t at = out.size();
+  out.resize(at + bytes.size() * 2);
+  char* o = out.data() + at;
   for (std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
+    std::memcpy(o, &kByteDigits[2 * b], 2);
+    o += 2;
   }
 }
 
