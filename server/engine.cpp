@@ -1063,6 +1063,8 @@ void Engine::handle_wait(const WaitResult& w) {
 
   if (t->needs_debug_registers && process(*t).hw) write_debug_registers(*t);
   if (event != PTRACE_EVENT_EXEC) put_back_from_out_of_line(*t);
+  // (The mapping's own stop, in the vDSO, is not the thread going anywhere.)
+  if (t->registers_before_mapping && finish_mapping_out_of_line(*t, event, signal)) return;
   if (t->commands_ran_at) {
     // Still at the breakpoint, or maybe at its trap (told apart below): not past it.
     auto at = pc(t->tid);
@@ -1070,7 +1072,6 @@ void Engine::handle_wait(const WaitResult& w) {
                           arch_->breakpoint_address_from_trap_pc(*at) == *t->commands_ran_at;
     if (!at || (*at != *t->commands_ran_at && !maybe_its_trap)) t->commands_ran_at.reset();
   }
-  if (t->registers_before_mapping && finish_mapping_out_of_line(*t, event, signal)) return;
   if (t->stepping_over && finish_step_over(*t, event, signal)) return;
   if (t->range_step.range() && range_step_goes_on(*t, event, signal)) return;
   if (!t->atomic_exits.empty()) {

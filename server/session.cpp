@@ -786,7 +786,13 @@ std::string Session::xfer(const rsp::req::XferRead& r) {
     if (!auxv) return errno_text(errno);
     return chunk(*auxv);
   }
-  if (r.object == "threads") return chunk(thread_list_xml());
+  if (r.object == "threads") {
+    // gdb reads the document a chunk at a time from offset 0 on; built once
+    // per read, not per chunk (two /proc files a thread: 500 threads made
+    // each chunk cost a thousand opens).
+    if (r.offset == 0 || !threads_document_) threads_document_ = thread_list_xml();
+    return chunk(*threads_document_);
+  }
   if (r.object == "siginfo") {
     if (!engine_.has_process()) return error_text("no process");
     auto raw = engine_.siginfo(selected_thread(general_thread_));

@@ -110,6 +110,7 @@ class Session {
   // glibc's TLS descriptors by file (nullopt: that file has none).
   std::map<std::string, std::optional<GlibcTlsLayout>> tls_layouts_;
   bool thread_db_available_ = true;  // monitor set libthread-db-search-path
+  std::optional<std::string> threads_document_;  // qXfer:threads: the read under way
   bool non_stop_ = false;
   // Non-stop stop replies gdb has not taken yet; the front one was sent as a notification.
   struct Notification {

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <doctest/doctest.h>
 
+#include <utility>
+
 #include "arch/arch.hpp"
 #include "rsp/framing.hpp"
 #include "rsp/hex.hpp"
@@ -135,6 +137,34 @@ TEST_CASE("target.xml arrives in pieces that add up to the derived document") {
   }
   CHECK(whole == h.engine.layout().target_xml());
   CHECK(h.request("g").size() == h.engine.layout().g_packet_bytes() * 2);
+}
+
+TEST_CASE("the thread list read in pieces is one document, made at offset 0: a thread born meanwhile waits for the next read") {
+  Harness h;
+  bool born = false;
+  auto read_all = [&h, &born] {
+    std::string whole;
+    while (true) {
+      std::string piece = h.request("qXfer:threads:read::" + rsp::number_to_hex(whole.size()) + ",20");
+      REQUIRE(!piece.empty());
+      whole += piece.substr(1);
+      if (piece[0] == 'l') return whole;
+      REQUIRE(piece[0] == 'm');
+      if (!std::exchange(born, true)) {  // after the first piece, another process (and thread) arrives
+        h.ops.set_pc(0x200, 0x1000);
+        h.engine.add_inferior(0x200, {0x200}, true, {EngineStop::Kind::Signal, 0x200, SIGTRAP});
+      }
+    }
+  };
+  auto count_threads = [](const std::string& xml) {
+    std::size_t n = 0;
+    for (std::size_t at = xml.find("<thread "); at != std::string::npos; at = xml.find("<thread ", at + 1)) ++n;
+    return n;
+  };
+  std::string first = read_all();
+  CHECK(first.ends_with("</threads>\n"));
+  CHECK(count_threads(first) == 1);
+  CHECK(count_threads(read_all()) == 2);
 }
 
 TEST_CASE("bad packets get errors and the session carries on") {
