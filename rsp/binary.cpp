@@ -1,17 +1,32 @@
 #include "rsp/binary.hpp"
 
+#include <algorithm>
+
 namespace rsp {
 
+namespace {
+bool needs_escape(std::uint8_t b) { return b == '#' || b == '$' || b == '}' || b == '*'; }
+}  // namespace
+
 void append_escaped_binary(std::string& out, std::span<const std::uint8_t> bytes) {
-  out.reserve(out.size() + bytes.size());
+  append_escaped_binary_within(out, bytes, std::string::npos);
+}
+
+std::size_t append_escaped_binary_within(std::string& out, std::span<const std::uint8_t> bytes, std::size_t limit) {
+  out.reserve(out.size() + std::min(bytes.size(), limit - std::min(limit, out.size())));
+  std::size_t taken = 0;
   for (std::uint8_t b : bytes) {
-    if (b == '#' || b == '$' || b == '}' || b == '*') {
+    bool escaped = needs_escape(b);
+    if (out.size() + (escaped ? 2 : 1) > limit) break;
+    if (escaped) {
       out.push_back('}');
       out.push_back(static_cast<char>(b ^ 0x20));
     } else {
       out.push_back(static_cast<char>(b));
     }
+    ++taken;
   }
+  return taken;
 }
 
 std::string escape_binary(std::string_view bytes) {

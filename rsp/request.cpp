@@ -277,6 +277,11 @@ Request parse(std::string_view p) {
       if (!range) return malformed("bad 'm' packet");
       return req::ReadMemory{range->first, range->second};
     }
+    case 'x': {
+      auto range = parse_address_length(p.substr(1));
+      if (!range) return malformed("bad 'x' packet");
+      return req::ReadMemory{range->first, range->second, true};
+    }
     case 'M':
     case 'X': {
       auto colon = p.find(':');
@@ -335,6 +340,7 @@ Request parse(std::string_view p) {
     return q;
   }
   if (p == "qC") return req::CurrentThread{};
+  if (p == "qHostInfo") return req::HostInfo{};
   if (p == "qfThreadInfo") return req::ThreadInfoFirst{};
   if (p == "qsThreadInfo") return req::ThreadInfoNext{};
   if (p.starts_with("qAttached")) {

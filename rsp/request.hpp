@@ -20,7 +20,8 @@ struct ReadRegisters {};
 struct WriteRegisters { std::vector<std::uint8_t> bytes; };
 struct ReadRegister { unsigned regnum; };
 struct WriteRegister { unsigned regnum; std::vector<std::uint8_t> bytes; };
-struct ReadMemory { std::uint64_t address; std::uint64_t length; };
+// 'm' answers in hex; 'x' (gdb 16's binary-upload, and lldb's) in escaped binary.
+struct ReadMemory { std::uint64_t address; std::uint64_t length; bool binary = false; };
 struct WriteMemory { std::uint64_t address; std::vector<std::uint8_t> bytes; };
 struct ResumeAction {
   enum class Kind { Continue, Step, Stop, RangeStep };
@@ -100,6 +101,8 @@ struct SetWorkingDir { std::string path; };            // QSetWorkingDir: "" = t
 struct StartupWithShell { bool enable; };              // QStartupWithShell
 struct DisableRandomization { bool enable; };          // QDisableRandomization
 struct Malformed { std::string why; };
+// lldb's first question about the host; no gdb sends it.
+struct HostInfo {};
 struct Unknown {};
 }  // namespace req
 
@@ -114,7 +117,7 @@ using Request = std::variant<
     req::Run, req::AttachTo, req::Restart, req::SignalSet, req::ThreadEvents, req::NonStop, req::StopAck, req::CatchSyscalls,
     req::EnvironmentReset, req::EnvironmentSet, req::EnvironmentUnset, req::SetWorkingDir, req::StartupWithShell,
     req::DisableRandomization,
-    req::Malformed, req::Unknown>;
+    req::Malformed, req::HostInfo, req::Unknown>;
 
 Request parse(std::string_view payload);
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -57,6 +58,14 @@ std::string error_text(std::string_view message) {
 std::string errno_text(int e) { return error_text(std::strerror(e)); }
 
 constexpr std::string_view kMemoryError = "E01";  // gdb wants "Exx" from 'm'
+
+// How lldb sorts a reply before it looks at it as data: "OK", and "Exx" or
+// "Exx;text", are answers, whatever the packet asked.
+bool reads_as_lldb_status(std::string_view reply) {
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  if (reply == "OK") return true;
+  return reply.size() >= 3 && reply[0] == 'E' && hex(reply[1]) && hex(reply[2]) && (reply.size() == 3 || reply[3] == ';');
+}
 
 std::string read_link(const std::string& path) {
   char buf[PATH_MAX];
@@ -338,6 +347,14 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             return std::nullopt;
           },
           [&](const r::Malformed& q) -> std::optional<std::string> { return error_text(q.why); },
+          [&](const r::HostInfo&) -> std::optional<std::string> {
+            // Only lldb asks. It expects lldb-server's breakpoint stops, with
+            // the pc at the breakpoint, and never moves it back itself as gdb
+            // does when swbreak+ is not agreed: without this it resumes one byte
+            // into the instruction under its breakpoint (gdbserver's fate).
+            engine_.set_rewind_pc_at_breakpoints(true);
+            return "";  // lldb then reads the target from the program file
+          },
           [&](const r::Unknown&) -> std::optional<std::string> { return ""; },
       },
       request);
@@ -359,7 +376,7 @@ std::string Session::supported(const rsp::req::QuerySupported& q) {
   std::string out = "PacketSize=" + rsp::number_to_hex(kPacketSize);
   out += ";QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+";
   out += ";qXfer:exec-file:read+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;vContSupported+;QPassSignals+;QProgramSignals+;qXfer:osdata:read+";
-  out += ";QThreadEvents+;QCatchSyscalls+;QNonStop+";
+  out += ";QThreadEvents+;QCatchSyscalls+;QNonStop+;binary-upload+";
   // Commands hang on conditions: without target-side conditions, gdb sends
   // the commands of a breakpoint whose condition it judges itself.
   if (!disabled_.conditional_breakpoints) out += ";ConditionalBreakpoints+;BreakpointCommands+";
@@ -608,11 +625,31 @@ std::string Session::write_register(const rsp::req::WriteRegister& r) {
 
 std::string Session::read_memory(const rsp::req::ReadMemory& r) {
   std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(r.length, kMemoryReplyBytes));
+  if (r.binary) {
+    // lldb asks "x0,0" to learn whether 'x' exists and wants "OK"; it then
+    // takes bare bytes. gdb 16 and newer lldb know 'x' from binary-upload+,
+    // never ask that, and want the bytes after a 'b'.
+    if (length == 0) {
+      bare_binary_reads_ = true;
+      return "OK";
+    }
+    length = std::min(length, kPacketSize - 1);
+  }
   std::vector<std::uint8_t> buf(length);
   long n = engine_.read_memory(selected_process(), r.address, buf);
   if (length == 0) return "";
   if (n <= 0) return std::string(kMemoryError);
-  return rsp::to_hex(std::span(buf.data(), static_cast<std::size_t>(n)));
+  std::span read(buf.data(), static_cast<std::size_t>(n));
+  if (!r.binary) return rsp::to_hex(read);
+  std::string out = bare_binary_reads_ ? "" : "b";
+  rsp::append_escaped_binary_within(out, read, kPacketSize - 1);
+  if (bare_binary_reads_ && reads_as_lldb_status(out)) {
+    // Bare bytes that spell "OK" or "Exx" would be taken for that answer:
+    // the first byte alone is unambiguous, and lldb asks again for the rest.
+    out.clear();
+    rsp::append_escaped_binary_within(out, read.first(1), 2);
+  }
+  return out;
 }
 
 std::string Session::write_memory(const rsp::req::WriteMemory& r) {

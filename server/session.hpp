@@ -122,6 +122,8 @@ class Session {
   bool no_ack_ = false;
   bool multiprocess_ = false;
   bool hwbreak_ = false;
+  // lldb asked "x0,0": its 'x' replies are bare bytes, not gdb 16's "b" and bytes.
+  bool bare_binary_reads_ = false;
   bool exec_events_ = false;  // gdb takes exec stops as such, not as a SIGTRAP
   bool waiting_for_stop_ = false;
   bool interrupt_pending_ = false;  // a Ctrl-C not yet answered by a SIGINT stop

@@ -496,6 +496,43 @@ def breakpoints_stepping_and_data(env):
     expect_not(out, r"(?i)remote failure|Remote connection closed|internal-error")
 
 
+def lldb(env, commands, program, timeout=90):
+    args = ["/usr/bin/lldb", "--no-lldbinit", "--batch"]
+    for c in commands:
+        args += ["-o", c]
+    r = subprocess.run(args + [program], cwd=env.bin, capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    return r.stdout + r.stderr
+
+
+@test
+def lldb_gdb_remote_stops_at_its_breakpoints_and_reads_memory_in_binary(env):
+    # lldb never moves the pc back after a breakpoint (gdbserver leaves it one
+    # byte past for a client without swbreak+, and lldb then runs on from
+    # there), and it reads memory with 'x' once "x0,0" says OK.
+    u = Ustub(env, "--once", "--remote-debug", ":0", "./basic", "a", "b")
+    pid = u.inferior_pid()
+    out = lldb(env, [
+        f"gdb-remote 127.0.0.1:{u.port()}",
+        "breakpoint set --name add", "continue", "bt",
+        "memory read --format x --size 4 --count 1 &counter",
+        "continue", "frame variable a b",
+        "up", "memory read --format s argv[1]",
+        "breakpoint delete 1", "continue",
+    ], env.program("basic"))
+    expect(out, r"stop reason = breakpoint 1\.1\n\s+frame #0: 0x[0-9a-f]+ basic`add\(a=0, b=0\) at basic\.c:14")
+    expect(out, r"frame #1: 0x[0-9a-f]+ basic`main\(argc=3, argv=0x[0-9a-f]+\) at basic\.c:22")
+    expect(out, r"^0x[0-9a-f]+: 0x00000007$")
+    expect(out, r"^\(int\) a = 0\n\(int\) b = 1$")
+    expect(out, r'^0x[0-9a-f]+: "a"$')
+    expect(out, rf"Process {pid} exited with status = 5")
+    expect_not(out, r"signal SIGSEGV|signal SIGILL|stop reason = signal SIGTRAP\n.*basic`")
+    check(u.wait_exit() == 0, "ustub should exit 0 after the program exits")
+    expect(u.output, r"<- \$x0,0#..\n-> \$OK#")
+    expect(u.output, r"<- \$x[0-9a-f]+,[0-9a-f]+#")
+    expect_not(u.output, r"<- \$m[0-9a-f]+,")
+
+
 @test
 def breakpoints_in_shared_libraries_before_they_load(env):
     u = Ustub(env, "--once", ":0", "./basic", "lib")

@@ -125,6 +125,79 @@ TEST_CASE("memory replies are capped at half a packet, and gdb gets the rest by 
   CHECK(h.request("m0,4") == "E01");
 }
 
+namespace {
+// The last packet as it went on the wire, escapes and runs included.
+std::string raw_payload(const Harness& h) {
+  const std::string& last = h.sent.back();
+  return last.substr(1, last.size() - 4);
+}
+std::string bytes_from(std::uint64_t address, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<char>(address + i));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("'x' reads memory as binary: after a 'b' for gdb 16 and binary-upload, bare for lldb once it asked x0,0") {
+  Harness h;
+  CHECK(h.request("qSupported:multiprocess+").find(";binary-upload+") != std::string::npos);
+  // 0x1023..0x1024 hold '#' and '$', 0x107d '}' and 0x102a '*': escaped.
+  std::string reply = h.request("x1000,100");
+  REQUIRE(reply.rfind("b", 0) == 0);
+  CHECK(reply.substr(1) == bytes_from(0x1000, 0x100));
+  CHECK(raw_payload(h).size() == 1 + 0x100 + 4);
+  CHECK(h.request("x0,4") == "E01");
+  CHECK(h.request("x1000") == "E.bad 'x' packet");
+
+  CHECK(h.request("x0,0") == "OK");  // lldb's question
+  CHECK(h.request("x1000,100") == bytes_from(0x1000, 0x100));
+  CHECK(h.request("x0,4") == "E01");
+}
+
+TEST_CASE("a bare 'x' reply never reads as lldb's OK or Exx: the first byte goes alone") {
+  Harness h;
+  h.request("x0,0");
+  h.ops.memory[0x2000] = 'O';
+  h.ops.memory[0x2001] = 'K';
+  CHECK(h.request("x2000,2") == "O");
+  CHECK(h.request("x2001,1") == "K");
+  for (std::uint64_t a = 0; a < 4; ++a) h.ops.memory[0x3000 + a] = static_cast<std::uint8_t>("E1f;"[a]);
+  CHECK(h.request("x3000,3") == "E");
+  CHECK(h.request("x3000,4") == "E");
+  CHECK(h.request("x3000,2") == "E1");
+}
+
+TEST_CASE("a binary reply stops short where its escapes would overflow the packet; gdb asks for the rest") {
+  Harness h;
+  for (std::uint64_t a = 0x1000; a < 0x1000 + Session::kPacketSize; ++a) h.ops.memory[a] = '$';
+  std::string reply = h.request("x1000," + rsp::number_to_hex(Session::kPacketSize));
+  CHECK(raw_payload(h).size() <= Session::kPacketSize - 1);
+  CHECK(reply.substr(1) == std::string((Session::kPacketSize - 2) / 2, '$'));
+}
+
+TEST_CASE("lldb's qHostInfo turns on lldb-server's breakpoint stops: the pc at the breakpoint without swbreak+") {
+  Harness h;
+  h.request("qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+");
+  CHECK(h.request("qHostInfo").empty());
+  CHECK(h.request("Z0,1010,1") == "OK");
+  h.packet("vCont;c");
+  h.ops.set_pc(Harness::kPid, 0x1011);  // just past the int3
+  h.ops.traps[Harness::kPid] = {SIGTRAP, 0x80 /* SI_KERNEL */};
+  h.engine.handle_wait({Harness::kPid, stopped_status(SIGTRAP)});
+  CHECK(h.reply().find(";10:1010000000000000;") != std::string::npos);
+}
+
+TEST_CASE("... while gdb without swbreak+ gets the pc past the breakpoint, as from gdbserver, and moves it back itself") {
+  Harness h;
+  h.request("qSupported:multiprocess+");
+  CHECK(h.request("Z0,1010,1") == "OK");
+  h.packet("vCont;c");
+  h.ops.set_pc(Harness::kPid, 0x1011);
+  h.ops.traps[Harness::kPid] = {SIGTRAP, 0x80 /* SI_KERNEL */};
+  h.engine.handle_wait({Harness::kPid, stopped_status(SIGTRAP)});
+  CHECK(h.reply().find(";10:1110000000000000;") != std::string::npos);
+}
+
 TEST_CASE("target.xml arrives in pieces that add up to the derived document") {
   Harness h;
   std::string whole;

@@ -14,6 +14,11 @@ TEST_CASE("memory packets") {
   auto m = as<req::ReadMemory>(parse("m7fff0000,40"));
   CHECK(m.address == 0x7fff0000);
   CHECK(m.length == 0x40);
+  CHECK_FALSE(m.binary);
+  auto binary = as<req::ReadMemory>(parse("x7fff0000,40"));
+  CHECK((binary.address == 0x7fff0000 && binary.length == 0x40 && binary.binary));
+  as<req::Malformed>(parse("x7fff0000"));
+  as<req::HostInfo>(parse("qHostInfo"));
   auto w = as<req::WriteMemory>(parse("M1000,2:abcd"));
   CHECK(w.bytes == std::vector<std::uint8_t>{0xab, 0xcd});
   auto x = as<req::WriteMemory>(parse(std::string("X1000,3:a,:")));
