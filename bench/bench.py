@@ -23,6 +23,7 @@ import threading
 import time
 
 GDB = "/usr/bin/gdb"
+LLDB = "/usr/bin/lldb"
 GDBSERVER = "/usr/bin/gdbserver"
 STEPS = 20000  # stub-only steps per figure
 
@@ -89,6 +90,26 @@ def gdb_session(work, program_args, commands, stub, attach_pid=None):
     return float(m.group(1)), peak
 
 
+def lldb_session(work, commands, stub, attach_pid):
+    """Runs lldb's gdb-remote against `stub` attached to `attach_pid`; returns
+    (seconds between the two clock readings around `commands`, the stub's peak
+    RSS in KiB). Debian's lldb 14 has no working Python, so the clock is read
+    by `platform shell`, which runs on this host."""
+    server = Stub(stub, [], attach_pid)
+    clock = "platform shell date +LLDB-CLOCK%s.%N"
+    args = [LLDB, "--no-lldbinit", "--batch", "-o", f"gdb-remote 127.0.0.1:{server.port}", "-o", clock]
+    for c in commands:
+        args += ["-o", c]
+    args += ["-o", clock, "-o", "detach"]
+    r = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    peak = server.finish()
+    out = r.stdout + r.stderr
+    clocks = [float(t) for t in re.findall(r"^LLDB-CLOCK([0-9.]+)$", out, re.M)]
+    if len(clocks) != 2 or re.search(r"^error:", out, re.M):
+        raise RuntimeError(f"lldb workload failed against {stub[0]}:\n{out[-3000:]}")
+    return clocks[1] - clocks[0], peak
+
+
 START = "python import time; bench_t0 = time.perf_counter()\n"
 STOP = "python print('BENCH %.6f' % (time.perf_counter() - bench_t0))\n"
 
@@ -110,6 +131,8 @@ def workloads(work):
         "dump 64 MiB of memory": dict(args=[prog, "memory"], gdb=(
             "break hit_me\ncontinue\nup\n" + START +
             f"dump binary memory {work}/memory.bin buffer buffer+64*1024*1024\n" + STOP + "kill\n")),
+        "lldb: read 64 MiB of memory (attached)": dict(args=[prog, "memory-attach"], attach=True, lldb=[
+            f"memory read --force --binary --outfile {work}/memory.bin --count {64 << 20} {{ready}}"]),
         "attach to 500 threads, bt each, detach": dict(args=[prog, "threads"], attach=True, gdb=(
             START + "thread apply all bt 1\ndetach\n" + STOP)),
         "300 forks under fork events": dict(args=[prog, "forks"], gdb=(
@@ -117,23 +140,29 @@ def workloads(work):
     }
 
 
-def start_threads(work):
-    ready = os.path.join(work, "threads-ready")
+def start_to_attach(work, mode):
+    """Starts the program in `mode` (threads: 500 of them; memory-attach: its
+    buffer filled) and waits for its ready file; returns it and what it wrote."""
+    ready = os.path.join(work, "ready")
     if os.path.exists(ready):
         os.unlink(ready)
-    proc = subprocess.Popen([os.path.join(work, "workloads"), "threads", "500", ready])
+    extra = ["500"] if mode == "threads" else []
+    proc = subprocess.Popen([os.path.join(work, "workloads"), mode, *extra, ready])
     deadline = time.time() + 30
-    while not os.path.exists(ready):
+    while not (os.path.exists(ready) and (mode == "threads" or os.path.getsize(ready) > 0)):
         if time.time() > deadline:
-            raise RuntimeError("the 500-thread program never got ready")
+            raise RuntimeError(f"the {mode} program never got ready")
         time.sleep(0.01)
-    return proc
+    with open(ready) as f:
+        return proc, f.read().strip()
 
 
 def run_workload(work, spec, stub):
     if spec.get("attach"):
-        proc = start_threads(work)
+        proc, ready = start_to_attach(work, spec["args"][1])
         try:
+            if "lldb" in spec:
+                return lldb_session(work, [c.format(ready=ready) for c in spec["lldb"]], stub, proc.pid)
             return gdb_session(work, spec["args"], spec["gdb"], stub, attach_pid=proc.pid)
         finally:
             proc.kill()

@@ -13,20 +13,28 @@ void append_escaped_binary(std::string& out, std::span<const std::uint8_t> bytes
 }
 
 std::size_t append_escaped_binary_within(std::string& out, std::span<const std::uint8_t> bytes, std::size_t limit) {
-  out.reserve(out.size() + std::min(bytes.size(), limit - std::min(limit, out.size())));
-  std::size_t taken = 0;
-  for (std::uint8_t b : bytes) {
-    bool escaped = needs_escape(b);
-    if (out.size() + (escaped ? 2 : 1) > limit) break;
-    if (escaped) {
-      out.push_back('}');
-      out.push_back(static_cast<char>(b ^ 0x20));
-    } else {
-      out.push_back(static_cast<char>(b));
+  // Most bytes go as they are: copy the stretches between escapes whole (a
+  // memory read is mostly such stretches, and this is its hot loop).
+  const std::size_t n = bytes.size();
+  out.reserve(out.size() + std::min(n + n / 32, limit - std::min(limit, out.size())));
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t j = i;
+    while (j < n && !needs_escape(bytes[j])) ++j;
+    std::size_t room = limit - std::min(limit, out.size());
+    if (j - i >= room) {
+      out.append(reinterpret_cast<const char*>(bytes.data() + i), room);
+      return i + room;
     }
-    ++taken;
+    out.append(reinterpret_cast<const char*>(bytes.data() + i), j - i);
+    i = j;
+    if (i == n) break;
+    if (out.size() + 2 > limit) break;
+    out.push_back('}');
+    out.push_back(static_cast<char>(bytes[i] ^ 0x20));
+    ++i;
   }
-  return taken;
+  return i;
 }
 
 std::string escape_binary(std::string_view bytes) {

@@ -119,8 +119,12 @@ void Session::on_bytes(std::string_view bytes) {
 
 void Session::handle_packet(const std::string& payload) {
   rsp::Request request = rsp::parse(payload);
+  if (const auto* read = std::get_if<rsp::req::ReadMemory>(&request); read && answer_from_read_ahead(*read)) return;
+  read_ahead_.reset();
   bool enable_no_ack = std::holds_alternative<rsp::req::StartNoAckMode>(request);
+  last_read_delivered_ = 0;
   if (auto reply = dispatch(request)) send_packet(*reply);
+  if (const auto* read = std::get_if<rsp::req::ReadMemory>(&request)) read_ahead_after(*read, last_read_delivered_);
   // The OK to QStartNoAckMode is itself still acknowledged.
   if (enable_no_ack) no_ack_ = true;
 }
@@ -220,7 +224,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           },
           [&](const r::ReadMemory& q) -> std::optional<std::string> {
             if (!attached || waiting_for_stop_) return std::string(kMemoryError);
-            return read_memory(q);
+            return read_memory(q, &last_read_delivered_);
           },
           [&](const r::WriteMemory& q) -> std::optional<std::string> {
             if (!attached || waiting_for_stop_) return std::string(kMemoryError);
@@ -503,6 +507,7 @@ void Session::request_interrupt() {
 }
 
 void Session::on_engine_stop(const EngineStop& stop) {
+  read_ahead_.reset();  // something happened: what was read may be stale
   if (non_stop_) return notify(stop);
   bool gone = stop.process_ended();
   if (gone || stop.host_signal == SIGINT) interrupt_pending_ = false;
@@ -623,7 +628,34 @@ std::string Session::write_register(const rsp::req::WriteRegister& r) {
   return "OK";
 }
 
-std::string Session::read_memory(const rsp::req::ReadMemory& r) {
+bool Session::answer_from_read_ahead(const rsp::req::ReadMemory& r) {
+  if (!read_ahead_ || read_ahead_->process != selected_process() || read_ahead_->address != r.address ||
+      read_ahead_->length != r.length || read_ahead_->binary != r.binary)
+    return false;
+  ReadAhead used = std::move(*read_ahead_);
+  read_ahead_.reset();
+  last_frame_ = std::move(used.frame);
+  send_(last_frame_);
+  read_ahead_after(r, used.delivered);
+  return true;
+}
+
+void Session::read_ahead_after(const rsp::req::ReadMemory& r, std::size_t delivered) {
+  // Worth it only for pieces big enough that framing them costs more than a
+  // wasted read; the memory cannot change while every thread is stopped
+  // (short of another process writing shared memory within the round trip).
+  constexpr std::size_t kWorthReadingAhead = 0x4000;
+  if (delivered < kWorthReadingAhead || non_stop_ || engine_.running()) return;
+  rsp::req::ReadMemory next{r.address + delivered, r.length, r.binary};
+  if (next.address < r.address) return;  // the end of the address space
+  std::size_t next_delivered = 0;
+  std::string reply = read_memory(next, &next_delivered);
+  if (next_delivered == 0) return;
+  read_ahead_ = ReadAhead{selected_process(), next.address, next.length, next.binary, next_delivered, rsp::frame(reply)};
+}
+
+std::string Session::read_memory(const rsp::req::ReadMemory& r, std::size_t* delivered) {
+  if (delivered) *delivered = 0;
   std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(r.length, kMemoryReplyBytes));
   if (r.binary) {
     // lldb asks "x0,0" to learn whether 'x' exists and wants "OK"; it then
@@ -640,15 +672,19 @@ std::string Session::read_memory(const rsp::req::ReadMemory& r) {
   if (length == 0) return "";
   if (n <= 0) return std::string(kMemoryError);
   std::span read(buf.data(), static_cast<std::size_t>(n));
-  if (!r.binary) return rsp::to_hex(read);
+  if (!r.binary) {
+    if (delivered) *delivered = read.size();
+    return rsp::to_hex(read);
+  }
   std::string out = bare_binary_reads_ ? "" : "b";
-  rsp::append_escaped_binary_within(out, read, kPacketSize - 1);
+  std::size_t taken = rsp::append_escaped_binary_within(out, read, kPacketSize - 1);
   if (bare_binary_reads_ && reads_as_lldb_status(out)) {
     // Bare bytes that spell "OK" or "Exx" would be taken for that answer:
     // the first byte alone is unambiguous, and lldb asks again for the rest.
     out.clear();
-    rsp::append_escaped_binary_within(out, read.first(1), 2);
+    taken = rsp::append_escaped_binary_within(out, read.first(1), 2);
   }
+  if (delivered) *delivered = taken;
   return out;
 }
 

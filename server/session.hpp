@@ -77,7 +77,10 @@ class Session {
   std::string write_registers(const rsp::req::WriteRegisters& r);
   std::string read_register(const rsp::req::ReadRegister& r);
   std::string write_register(const rsp::req::WriteRegister& r);
-  std::string read_memory(const rsp::req::ReadMemory& r);
+  // `delivered`: how many bytes of memory the reply carries (0 for an error).
+  std::string read_memory(const rsp::req::ReadMemory& r, std::size_t* delivered = nullptr);
+  bool answer_from_read_ahead(const rsp::req::ReadMemory& r);
+  void read_ahead_after(const rsp::req::ReadMemory& r, std::size_t delivered);
   std::string write_memory(const rsp::req::WriteMemory& r);
   std::optional<std::string> resume(const rsp::req::Resume& r);
   std::string report_unreported_exit();
@@ -124,6 +127,19 @@ class Session {
   bool hwbreak_ = false;
   // lldb asked "x0,0": its 'x' replies are bare bytes, not gdb 16's "b" and bytes.
   bool bare_binary_reads_ = false;
+  // A large read's next piece, framed while the client takes in this one
+  // (clients read memory in consecutive pieces of one size). Kept only until
+  // the next packet, and made only while every thread is stopped.
+  struct ReadAhead {
+    pid_t process;
+    std::uint64_t address;
+    std::uint64_t length;
+    bool binary;
+    std::size_t delivered;
+    std::string frame;
+  };
+  std::optional<ReadAhead> read_ahead_;
+  std::size_t last_read_delivered_ = 0;
   bool exec_events_ = false;  // gdb takes exec stops as such, not as a SIGTRAP
   bool waiting_for_stop_ = false;
   bool interrupt_pending_ = false;  // a Ctrl-C not yet answered by a SIGINT stop

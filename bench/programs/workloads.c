@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 volatile long sink;
+char *memory_buffer; /* lldb's read: 64 MiB of varied bytes, so no run-length coding flatters a stub */
 
 /* stepi: straight-line work without syscalls, long enough for any step count. */
 void step_here(void) {
@@ -50,6 +51,23 @@ int main(int argc, char **argv) {
     memset(buffer, 0x5a, size); /* touched, so the reads cost what real data costs */
     hit_me((int)(buffer[size - 1])); /* gdb stops here, with `buffer` live */
     free(buffer);
+  } else if (!strcmp(what, "memory-attach")) {
+    /* argv[2]: a file that gets the buffer's address once it is filled; then it waits to be attached. */
+    size_t size = 64u << 20;
+    unsigned long x = 88172645463325252ul;
+    memory_buffer = malloc(size);
+    for (size_t i = 0; i < size; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      memory_buffer[i] = (char)x;
+    }
+    if (argc > 2) {
+      FILE *f = fopen(argv[2], "w");
+      if (f) {
+        fprintf(f, "%p\n", (void *)memory_buffer);
+        fclose(f);
+      }
+    }
+    for (;;) pause();
   } else if (!strcmp(what, "threads")) {
     /* argv[2]: how many threads; argv[3]: a file written once they all exist. */
     int n = argc > 2 ? atoi(argv[2]) : 500;
@@ -72,7 +90,7 @@ int main(int argc, char **argv) {
       waitpid(child, NULL, 0);
     }
   } else {
-    fprintf(stderr, "workloads: step|next|hits|cond|memory|threads N FILE|forks\n");
+    fprintf(stderr, "workloads: step|next|hits|cond|memory|memory-attach FILE|threads N FILE|forks\n");
     return 2;
   }
   return 0;

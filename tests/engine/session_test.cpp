@@ -175,6 +175,37 @@ TEST_CASE("a binary reply stops short where its escapes would overflow the packe
   CHECK(reply.substr(1) == std::string((Session::kPacketSize - 2) / 2, '$'));
 }
 
+TEST_CASE("a large read in consecutive pieces reads ahead, yet a write or a resume between pieces is seen") {
+  Harness h;
+  for (std::uint64_t a = 0x1000; a < 0x1000 + 0x20000; ++a) h.ops.memory[a] = static_cast<std::uint8_t>(a * 7);
+  auto memory_text = [&](std::uint64_t from, std::size_t n) {
+    std::string s;
+    for (std::uint64_t a = from; a < from + n; ++a) s += static_cast<char>(h.ops.memory[a]);
+    return s;
+  };
+  CHECK(h.request("x1000,8000") == "b" + memory_text(0x1000, 0x8000));
+  // The next piece was read ahead; the program's memory is then written through the session.
+  CHECK(h.request("M9000,2:abcd") == "OK");
+  std::string piece = h.request("x9000,8000");
+  CHECK(piece.substr(0, 3) == "b\xab\xcd");
+  // Hex pieces, each what the memory holds, whichever way they were made.
+  for (std::uint64_t a = 0x1000; a < 0x19000; a += 0x4000) {
+    std::string expected = memory_text(a, 0x4000);
+    CHECK(h.request("m" + rsp::number_to_hex(a) + ",4000") ==
+          rsp::to_hex(std::span(reinterpret_cast<const std::uint8_t*>(expected.data()), expected.size())));
+  }
+  // A piece of another length, or after a resume and stop, is read anew.
+  h.request("m1000,4000");
+  h.ops.memory[0x5000] = 0xee;
+  CHECK(h.request("m5000,2").substr(0, 2) == "ee");
+  h.request("m1000,4000");
+  h.ops.memory[0x5000] = 0xdd;
+  h.packet("vCont;c");
+  h.ops.set_pc(Harness::kPid, 0x1234);
+  h.engine.handle_wait({Harness::kPid, stopped_status(SIGSTOP)});
+  CHECK(h.request("m5000,4000").substr(0, 2) == "dd");
+}
+
 TEST_CASE("lldb's qHostInfo turns on lldb-server's breakpoint stops: the pc at the breakpoint without swbreak+") {
   Harness h;
   h.request("qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+");

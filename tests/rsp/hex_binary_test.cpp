@@ -26,6 +26,23 @@ TEST_CASE("binary replies escape the four special bytes") {
   CHECK(rsp::escape_binary("a#b$c}d*e") == "a}\x03" "b}\x04" "c}]d}\x0a" "e");
 }
 
+TEST_CASE("an escaped reply within a limit takes whole bytes only, and says how many") {
+  const std::string_view text = "ab#cd";
+  std::span bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+  std::string out = "b";
+  CHECK(rsp::append_escaped_binary_within(out, bytes, 4) == 2);  // "}\x03" would make 5
+  CHECK(out == "bab");
+  out = "b";
+  CHECK(rsp::append_escaped_binary_within(out, bytes, 5) == 3);
+  CHECK(out == "bab}\x03");
+  out = "b";
+  CHECK(rsp::append_escaped_binary_within(out, bytes, 100) == 5);
+  CHECK(out == "bab}\x03" "cd");
+  out = "bb";
+  CHECK(rsp::append_escaped_binary_within(out, bytes, 1) == 0);
+  CHECK(out == "bb");
+}
+
 TEST_CASE("qXfer chunks say whether more follows") {
   CHECK(rsp::xfer_chunk("hello", 0, 3) == "mhel");
   CHECK(rsp::xfer_chunk("hello", 3, 10) == "llo");
