@@ -133,4 +133,63 @@ std::optional<std::vector<std::uint64_t>> atomic_sequence_exits(std::uint64_t pc
   return std::nullopt;
 }
 
+namespace {
+
+// Where a direct branch (b, bc, with or without LK) goes, from Capstone.
+std::optional<std::uint64_t> direct_branch_target(csh handle, std::span<const std::uint8_t> bytes, std::uint64_t address) {
+  cs_insn* insn = nullptr;
+  std::size_t n = handle ? cs_disasm(handle, bytes.data(), 4, address, 1, &insn) : 0;
+  if (n == 0) return std::nullopt;
+  std::optional<std::uint64_t> target;
+  const cs_ppc& ppc = insn[0].detail->ppc;
+  for (unsigned i = 0; i < ppc.op_count; ++i)
+    if (ppc.operands[i].type == PPC_OP_IMM) target = static_cast<std::uint64_t>(ppc.operands[i].imm);
+  cs_free(insn, n);
+  return target;
+}
+
+// Primary opcode 19 also holds the condition-register logic (crxor before
+// variadic calls, mcrf) and isync, which never move the pc; anything else
+// there (bclr, bcctr, bctar, rfebb, …) is stepped.
+bool moves_nothing_but_the_pc(std::uint32_t extended) {
+  for (std::uint32_t xo : {0u, 33u, 129u, 150u, 193u, 225u, 257u, 289u, 417u, 449u})
+    if (extended == xo) return true;
+  return false;
+}
+
+}  // namespace
+
+std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code, Endian endian) {
+  if (code.empty() || code.size() % 4 != 0 || start % 4 != 0) return std::nullopt;
+  csh handle = handle_for(endian);
+  std::uint64_t end = start + code.size();
+  RangeStepPlan plan;
+  // The branch unit's instructions are known by their primary opcode alone,
+  // also the ones Capstone 4 cannot decode (scv, ISA 3.1's prefixed forms).
+  for (std::size_t offset = 0; offset < code.size(); offset += 4) {
+    std::uint64_t at = start + offset;
+    std::span<const std::uint8_t> bytes = code.subspan(offset, 4);
+    std::uint32_t w = word_of(bytes, endian);
+    std::uint32_t primary = w >> 26, extended = (w >> 1) & 0x3ff;
+    if (primary == 1) {  // an ISA 3.1 prefix: its suffix is the next word, never a branch
+      offset += 4;
+      if (offset >= code.size()) return std::nullopt;
+      continue;
+    }
+    bool trap = primary == 2 || primary == 3 || (primary == 31 && (extended == 4 || extended == 68));
+    if (trap || primary == 17 || (primary == 19 && !moves_nothing_but_the_pc(extended))) {
+      plan.step_points.push_back(at);
+    } else if (primary == 16 || primary == 18) {
+      auto target = direct_branch_target(handle, bytes, at);
+      if (!target) return std::nullopt;
+      // A call into the range stays in it, as its single-steps would.
+      if (*target < start || *target >= end) plan.exits.push_back(*target);
+    }
+  }
+  plan.exits.push_back(end);  // the fall-through off its last instruction
+  std::sort(plan.exits.begin(), plan.exits.end());
+  plan.exits.erase(std::unique(plan.exits.begin(), plan.exits.end()), plan.exits.end());
+  return plan;
+}
+
 }  // namespace arch::ppc64

@@ -28,4 +28,12 @@ std::optional<std::vector<std::uint64_t>> atomic_sequence_exits(std::uint64_t pc
                                                                 Endian endian);
 inline constexpr unsigned kAtomicSequenceLimit = 16;  // instructions, store-conditional included
 
+// Arch::plan_range_step for powerpc64: exits at the targets of direct
+// branches and calls outside the range and at its end; step points at
+// indirect branches (blr, bctr, bctar and their conditional forms), system
+// calls, traps and the other branch-unit instructions. nullopt for a range
+// that is not whole instructions or a direct branch Capstone cannot decode.
+// An atomic sequence in the range needs nothing: it is run, never stepped.
+std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code, Endian endian);
+
 }  // namespace arch::ppc64

@@ -134,6 +134,10 @@ std::optional<std::vector<std::uint64_t>> Ppc64Arch::atomic_sequence_exits(std::
 
 unsigned Ppc64Arch::atomic_sequence_bytes() const { return 4 * ppc64::kAtomicSequenceLimit; }
 
+std::optional<RangeStepPlan> Ppc64Arch::plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code) const {
+  return ppc64::plan_range_step(start, code, endian_);
+}
+
 bool Ppc64Arch::single_step_overshoots(std::span<const std::uint8_t> instruction) const {
   return ppc64::is_syscall_instruction(instruction, endian_);
 }

@@ -27,6 +27,7 @@ class Ppc64Arch final : public Arch {
   std::optional<std::vector<std::uint64_t>> atomic_sequence_exits(std::uint64_t pc,
                                                                   std::span<const std::uint8_t> code) const override;
   unsigned atomic_sequence_bytes() const override;
+  std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code) const override;
   bool has_overshooting_steps() const override { return true; }
   std::unique_ptr<HardwareDebug> make_hardware_debug() const override;
   std::optional<std::uint64_t> dtv_pointer_address(RegisterAccess& regs) const override;

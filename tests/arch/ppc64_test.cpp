@@ -476,3 +476,71 @@ TEST_CASE("ppc64: another thread that runs into an atomic step's breakpoint wait
   CHECK(word_at(p.ops, at_exit) == 0x40c2fff4);
   CHECK(*p.engine.pc(kOther) == at_exit);
 }
+
+namespace {
+
+std::vector<std::uint8_t> little_endian_words(std::initializer_list<std::uint32_t> words) {
+  std::vector<std::uint8_t> out;
+  for (std::uint32_t w : words)
+    for (unsigned i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(w >> (8 * i)));
+  return out;
+}
+
+constexpr std::uint64_t kRangeStart = 0x10000b44, kRangeEnd = 0x10000b58, kCallee = 0x10000c00;
+// addi r3,r3,1; bl callee; crxor 6,6,6; beq .+8 (inside); blr
+const std::vector<std::uint8_t> kRangeCode =
+    little_endian_words({0x38630001, 0x480000b9, 0x4cc63182, 0x41820008, 0x4e800020});
+
+}  // namespace
+
+TEST_CASE("ppc64: a range's plan stops at calls and branches out of it, its end, and the instructions with unknown next pcs") {
+  auto plan = arch::ppc64::plan_range_step(kRangeStart, kRangeCode, arch::Endian::Little);
+  REQUIRE(plan);
+  CHECK(plan->exits == std::vector<std::uint64_t>{kRangeEnd, kCallee});
+  CHECK(plan->step_points == std::vector<std::uint64_t>{0x10000b54});  // blr; crxor moves no pc
+  // sc, scv, traps, bctr and bcctrl are stepped; a conditional branch out of the range is an exit.
+  auto more = arch::ppc64::plan_range_step(
+      0x1000, little_endian_words({0x44000002, 0x44000001, 0x7fe00008, 0x0c830000, 0x4e800420, 0x4c820421, 0x4082ff00}),
+      arch::Endian::Little);
+  REQUIRE(more);
+  CHECK(more->step_points == std::vector<std::uint64_t>{0x1000, 0x1004, 0x1008, 0x100c, 0x1010, 0x1014});
+  CHECK(more->exits == std::vector<std::uint64_t>{0x1018 - 0x100, 0x101c});
+  // An ISA 3.1 prefix's suffix is never read as an instruction of its own (here one shaped like b).
+  auto prefixed = arch::ppc64::plan_range_step(0x1000, little_endian_words({0x04100000, 0x48000100}), arch::Endian::Little);
+  REQUIRE(prefixed);
+  CHECK(prefixed->exits == std::vector<std::uint64_t>{0x1008});
+  CHECK_FALSE(arch::ppc64::plan_range_step(0x1000, little_endian_words({0x04100000}), arch::Endian::Little));
+  CHECK_FALSE(arch::ppc64::plan_range_step(0x1000, std::vector<std::uint8_t>{0x01, 0x00}, arch::Endian::Little));
+  // Big-endian words decode the same.
+  std::vector<std::uint8_t> big = {0x48, 0x00, 0x00, 0x10};  // b .+16
+  auto be = arch::ppc64::plan_range_step(0x1000, big, arch::Endian::Big);
+  REQUIRE(be);
+  CHECK(be->exits == std::vector<std::uint64_t>{0x1004, 0x1010});
+}
+
+TEST_CASE("ppc64: a range step runs the thread on trap instructions at the plan's addresses, not a step at a time") {
+  Ppc64Process p;
+  std::vector<EngineStop> stops;
+  p.engine.set_stop_handler([&](const EngineStop& s) { stops.push_back(s); });
+  for (std::size_t i = 0; i < kRangeCode.size(); ++i) p.ops.memory[kRangeStart + i] = kRangeCode[i];
+  for (std::uint64_t a : {kCallee, kRangeEnd}) put_word(p.ops, a, 0x60000000);  // nop
+  auto trap_word_at = [&](std::uint64_t a) {
+    return p.ops.memory[a] == 0x08 && p.ops.memory[a + 1] == 0x00 && p.ops.memory[a + 2] == 0xe0 && p.ops.memory[a + 3] == 0x7f;
+  };
+  p.engine.resume({{kPid, {.step = true, .host_signal = 0, .range_start = kRangeStart, .range_end = kRangeEnd}}});
+  CHECK(p.ops.log.back() == "step 300 sig 0");  // the first instruction, as on x86
+  p.set(kNipOffset, kRangeStart + 4);
+  p.ops.traps[kPid] = {SIGTRAP, 2 /* TRAP_TRACE */};
+  p.engine.handle_wait({kPid, stopped_status(SIGTRAP)});
+  CHECK(stops.empty());
+  CHECK(p.ops.log.back() == "cont 300 sig 0");
+  for (std::uint64_t a : {kRangeEnd, kCallee, std::uint64_t{0x10000b54}}) CHECK(trap_word_at(a));
+  // The call was made: the thread stops at the callee's trap, which powerpc reports at the trap itself.
+  p.set(kNipOffset, kCallee);
+  p.ops.traps[kPid] = {SIGTRAP, 1 /* TRAP_BRKPT */};
+  p.engine.handle_wait({kPid, stopped_status(SIGTRAP)});
+  REQUIRE(stops.size() == 1);
+  CHECK(stops[0].host_signal == SIGTRAP);
+  CHECK(*p.engine.pc(kPid) == kCallee);
+  for (std::uint64_t a : {kRangeEnd, kCallee, std::uint64_t{0x10000b54}}) CHECK_FALSE(trap_word_at(a));
+}

@@ -49,6 +49,22 @@ SESSIONS = [
         "guest_expect": [r"^total=\d+ counter=\d+ ratio=\S+$", r"^Child exited with status 3$"],
     },
     {
+        # Range stepping: ustub decodes the line with Capstone and runs the
+        # thread on trap instructions at its exits instead of stepping.
+        "name": "next runs a source line on breakpoints at its exits (range step)",
+        "guest": "/bin/ustub --debug --no-startup-with-shell /dev/hvc1 /bin/stepping",
+        "program": "stepping",
+        "gdb": ["break 17", "continue", "delete", "next", "next", "next", "next", "next", "next", "info line *$pc",
+                "continue"],
+        "expect": [r"Breakpoint 1, main \(argc=1, argv=0x[0-9a-f]+\) at .*stepping\.c:17",
+                   r"^16\s+for \(int i = 0; i < 3; i\+\+\)$",
+                   r"^17\s+total = twice\(total \+ i\);$",
+                   r"^18\s+counter \+= total;$",
+                   r'Line 18 of ".*stepping\.c"',
+                   r"\[Inferior 1 \(process \d+\) exited with code 03\]"],
+        "guest_expect": [r"range step on breakpoints: cont tid \d+", r"^Child exited with status 3$"],
+    },
+    {
         "name": "registers: read and write, general and floating point",
         "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/stepping",
         "program": "stepping",
