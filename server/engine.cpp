@@ -408,14 +408,13 @@ bool Engine::pass_hit_without_gdb(Thread& t, std::uint64_t address) {
   // Other processes have memory of their own. A syscall stepped over may make
   // threads and processes: they come after the breakpoint is back
   // (finish_step_over).
-  // In non-stop, gdb may resume any other thread at any moment: never in line.
   // Run out of line, the breakpoint stays in place and nothing else matters.
-  bool in_line = !non_stop_ && !another_thread_of_its_process_runs(t) &&
+  bool in_line = !another_thread_of_its_process_runs(t) &&
                  std::none_of(processes_.begin(), processes_.end(),
                               [](const auto& entry) { return entry.second.shares_parent_memory; });
   bool out_of_line = out_of_line_possible(t);
   // On powerpc a single-step over a syscall overshoots: such steps stay gdb's.
-  if (stopping_all_ || p.atomic_stepper || p.range_stepper || (!in_line && !out_of_line) ||
+  if (non_stop_ || stopping_all_ || p.atomic_stepper || p.range_stepper || (!in_line && !out_of_line) ||
       arch_->single_step_overshoots(original)) {
     run_commands();
     if (counts) t.commands_ran_at = address;  // told, or kept pending: maybe hit again

@@ -23,8 +23,7 @@ constexpr unsigned kRax = 10 * 8, kRdx = 12 * 8;  // in NT_PRSTATUS
 const std::vector<std::uint8_t> kRaxIs1 = {0x26, 0x00, 0x00, 0x22, 0x01, 0x13, 0x27};
 
 struct FalseConditionBesideAnotherThread : InRange {
-  explicit FalseConditionBesideAnotherThread(bool non_stop = false) : InRange(true) {
-    engine.set_non_stop(non_stop);
+  FalseConditionBesideAnotherThread() : InRange(true) {
     ops.vdso = kVdso;
     for (std::uint64_t a = kVdso; a < kVdso + 0x20; ++a) ops.memory[a] = 0xc3;
     ops.memory[kSyscallInVdso] = 0x0f;
@@ -133,28 +132,4 @@ TEST_CASE("the out-of-line page: copies by breakpoint and the instruction they c
   CHECK_FALSE(area.program_pc(0x4012a5));
   for (int i = 1; i < 128; ++i) area.add(0x5000 + i, mov);
   CHECK_FALSE(area.next_slot());  // full: in-line steps from here on
-}
-
-TEST_CASE("in non-stop, false hits go on out of line as well, and the breakpoint is never taken out") {
-  FalseConditionBesideAnotherThread f(true);
-  f.trap_at_breakpoint(0x2000);
-  CHECK(f.ops.pc_of(InRange::kPid) == kSyscallInVdso);
-  f.syscall_made(kPage);
-  f.trap_at_breakpoint(0x2000);
-  CHECK(f.stops.empty());
-  CHECK(f.ops.pc_of(InRange::kPid) == kPage);
-  CHECK(f.ops.log.back() == "cont 100 sig 0");
-  CHECK(f.ops.memory[0x2000] == 0xcc);
-}
-
-TEST_CASE("in non-stop, without a page the hit is told at once: no other thread is stopped, none stepped over in place") {
-  FalseConditionBesideAnotherThread f(true);
-  f.trap_at_breakpoint(0x2000);
-  f.syscall_made(static_cast<std::uint64_t>(-1));
-  f.ops.log.clear();
-  f.trap_at_breakpoint(0x2000);
-  REQUIRE(f.stops.size() == 1);
-  CHECK(f.stops[0].tid == InRange::kPid);
-  CHECK(f.ops.memory[0x2000] == 0xcc);
-  for (const auto& line : f.ops.log) CHECK(line.find("101") == std::string::npos);  // the other thread runs on
 }
