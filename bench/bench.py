@@ -120,7 +120,9 @@ def workloads(work):
         "stepi x5000": dict(args=[prog, "step"], gdb="break step_here\ncontinue\n" + START + "stepi 5000\n" + STOP + "kill\n"),
         "next over a 20000-iteration line": dict(args=[prog, "next"], gdb=(
             "break hot_line\ncontinue\nnext\n" + START + "next\n" + STOP +
-            "python assert gdb.selected_frame().find_sal().line == 22, 'next stopped short'\nkill\n")),
+            "python sal = gdb.selected_frame().find_sal(); "
+            "assert open(sal.symtab.fullname()).read().splitlines()[sal.line - 1].strip() == 'return total;', "
+            "'next stopped short'\nkill\n")),
         "2000 breakpoint hits with commands": dict(args=[prog, "hits"], gdb=(
             "break hit_me\ncommands\nsilent\ncontinue\nend\nbreak main\ncontinue\n" + START + "continue\n" + STOP)),
         "2000 dprintf hits, dprintf-style agent": dict(args=[prog, "hits"], gdb=(
