@@ -454,3 +454,26 @@ TEST_CASE("non-stop: a queued stop of a thread that has gone since is dropped, a
   h.engine.handle_wait({kOther, exited_status(0)});         // and gone before gdb took it
   CHECK(h.request("vStopped") == "OK");
 }
+
+TEST_CASE("threads and then the whole process ending while gdb holds a stop are each told, one per resume") {
+  // The last thread exits (and with it the process) while gdb still holds a
+  // thread's exit: the process is gone from the engine, yet gdb must hear the
+  // other thread's end and then the process's, not "no process".
+  Harness h;
+  constexpr pid_t kSecond = Harness::kPid + 1, kThird = Harness::kPid + 2;
+  for (pid_t t : {kSecond, kThird}) h.ops.set_pc(t, 0x1000);
+  h.engine.adopt(Harness::kPid, {Harness::kPid, kSecond, kThird}, true,
+                 {EngineStop::Kind::Signal, Harness::kPid, SIGTRAP});
+  h.request("qSupported:multiprocess+;swbreak+");
+  CHECK(h.request("QThreadEvents:1") == "OK");
+  h.packet("vCont;c");
+  h.engine.handle_wait({kSecond, exited_status(0)});
+  for (pid_t t : {Harness::kPid, kThird}) h.engine.handle_wait({t, stopped_status(SIGTRAP, PTRACE_EVENT_STOP)});
+  CHECK(h.reply() == "w0;p100.101");
+  // gdb holds that stop; the others end meanwhile (a SIGKILL from outside).
+  h.engine.handle_wait({kThird, exited_status(0)});
+  h.engine.handle_wait({Harness::kPid, exited_status(0)});
+  CHECK(h.request("vCont;c") == "w0;p100.102");
+  CHECK(h.request("vCont;c") == "W00;process:100");
+  CHECK(h.session.outcome() == Session::Outcome::ProcessExited);
+}
