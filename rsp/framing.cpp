@@ -127,10 +127,12 @@ std::string frame(std::string_view payload, bool run_length) {
       ++p;
       continue;
     }
+    // One run covers at most 98 characters (the count char must stay
+    // printable, <= '~'); looking further would make long runs quadratic.
+    constexpr std::size_t kLongestRun = 98;
     std::size_t run = 4;
-    while (p + run < end && p[run] == c) ++run;
+    while (run < kLongestRun && p + run < end && p[run] == c) ++run;
     std::size_t extra = run - 1;
-    if (extra > 97) extra = 97;  // count char must stay printable (<= '~')
     // Counts that would produce '#' or '$' are not allowed; shorten the run.
     while (extra + 29 == '#' || extra + 29 == '$') --extra;
     *o++ = c;

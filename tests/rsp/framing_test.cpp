@@ -75,6 +75,16 @@ TEST_CASE("run-length encoding round-trips through gdb's expansion rule") {
   CHECK(events[0].payload == payload);
 }
 
+TEST_CASE("a long run (a gcore's untouched stack in hex) is 98 characters per three, and expands back whole") {
+  std::string payload(256 * 1024, '0');
+  std::string framed = rsp::frame(payload);
+  std::size_t runs = (payload.size() + 97) / 98;
+  CHECK(framed.size() <= 4 + 3 * runs + 3);
+  std::string expanded;
+  REQUIRE(rsp::expand_payload(framed.substr(1, framed.size() - 4), payload.size(), expanded));
+  CHECK(expanded == payload);
+}
+
 TEST_CASE("runs never repeat an escaped byte") {
   // "}]" is an escaped '}'; the ']' after it must not start a run.
   std::string payload = "}]]]]]]]]";
