@@ -133,6 +133,8 @@ def workloads(work):
         "dump 64 MiB of memory": dict(args=[prog, "memory"], gdb=(
             "break hit_me\ncontinue\nup\n" + START +
             f"dump binary memory {work}/memory.bin buffer buffer+64*1024*1024\n" + STOP + "kill\n")),
+        "gcore of 4 threads and a 16 MiB heap": dict(args=[prog, "core"], gdb=(
+            "break hit_me\ncontinue\n" + START + f"gcore {work}/core\n" + STOP + "kill\n")),
         "lldb: read 64 MiB of memory (attached)": dict(args=[prog, "memory-attach"], attach=True, lldb=[
             f"memory read --force --binary --outfile {work}/memory.bin --count {64 << 20} {{ready}}"]),
         "attach to 500 threads, bt each, detach": dict(args=[prog, "threads"], attach=True, gdb=(

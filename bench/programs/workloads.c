@@ -68,6 +68,16 @@ int main(int argc, char **argv) {
       }
     }
     for (;;) pause();
+  } else if (!strcmp(what, "core")) {
+    /* gcore: four threads with default (8 MiB, mostly untouched) stacks and a
+       heap half written, half zeros, as a typical program's core holds. */
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) pthread_create(&threads[i], NULL, blocked, NULL);
+    size_t size = 16u << 20;
+    char *buffer = calloc(1, size);
+    memset(buffer, 0x5a, size / 2);
+    hit_me((int)(buffer[0])); /* gdb stops here and writes the core */
+    free(buffer);
   } else if (!strcmp(what, "threads")) {
     /* argv[2]: how many threads; argv[3]: a file written once they all exist. */
     int n = argc > 2 ? atoi(argv[2]) : 500;
@@ -90,7 +100,7 @@ int main(int argc, char **argv) {
       waitpid(child, NULL, 0);
     }
   } else {
-    fprintf(stderr, "workloads: step|next|hits|cond|memory|memory-attach FILE|threads N FILE|forks\n");
+    fprintf(stderr, "workloads: step|next|hits|cond|memory|memory-attach FILE|core|threads N FILE|forks\n");
     return 2;
   }
   return 0;
