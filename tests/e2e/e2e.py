@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 
-from harness import (Env, Failure, Ustub, alive, check, expect, expect_not, extended, gdb, our_programs,
+from harness import (Env, Failure, Ustub, alive, check, expect, expect_not, extended, gdb, lldb, our_programs,
                      process_state, read_count, remote, spawn_gdb, start_sleeper, still_counting,
                      test_registry, wait_until)
 from rsp_client import RspClient, wait_for_port_closed
@@ -494,15 +494,6 @@ def breakpoints_stepping_and_data(env):
     expect(out, r"=> 0x[0-9a-f]+ <main\+\d+>:")
     expect(out, r"exited with code 05")
     expect_not(out, r"(?i)remote failure|Remote connection closed|internal-error")
-
-
-def lldb(env, commands, program, timeout=90):
-    args = ["/usr/bin/lldb", "--no-lldbinit", "--batch"]
-    for c in commands:
-        args += ["-o", c]
-    r = subprocess.run(args + [program], cwd=env.bin, capture_output=True, text=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
-    return r.stdout + r.stderr
 
 
 @test

@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 
+LLDB = "/usr/bin/lldb"
 GDB = "/usr/bin/gdb"
 
 
@@ -151,6 +152,15 @@ def gdb_args(commands, program=None):
 def gdb(env, commands, program=None, timeout=90):
     r = subprocess.run(gdb_args(commands, program), cwd=env.bin, capture_output=True, text=True,
                        timeout=timeout, stdin=subprocess.DEVNULL)
+    return r.stdout + r.stderr
+
+
+def lldb(env, commands, program, timeout=90):
+    args = [LLDB, "--no-lldbinit", "--batch"]
+    for c in commands:
+        args += ["-o", c]
+    r = subprocess.run(args + [program], cwd=env.bin, capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
     return r.stdout + r.stderr
 
 
