@@ -29,6 +29,9 @@ std::string usage() {
          "  --no-target-conditions  leave every breakpoint condition to gdb (by default a\n"
          "                  false one is judged here, with no round trip: ConditionalBreakpoints),\n"
          "                  and agent-style dprintf too (BreakpointCommands)\n"
+         "  --busy-poll=USEC  after each packet, look for the step's end or gdb's next\n"
+         "                  packet without sleeping for up to USEC microseconds\n"
+         "                  (default 200; 0 sleeps at once, as gdbserver does)\n"
          "  --remote-debug  print every packet\n"
          "  --debug         print engine events\n"
          "  --debug-file=FILE  write debug output to FILE instead of stderr\n"
@@ -109,6 +112,16 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
     else if (a == "--no-disable-randomization") cl.disable_randomization = false;
     else if (a == "--target-conditions") cl.disabled.conditional_breakpoints = false;
     else if (a == "--no-target-conditions") cl.disabled.conditional_breakpoints = true;
+    else if (a.rfind("--busy-poll=", 0) == 0) {
+      std::string text = a.substr(12);
+      unsigned us = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), us);
+      if (text.empty() || ec != std::errc() || end != text.data() + text.size() || us > 1000000) {
+        result.error = "--busy-poll= needs microseconds from 0 to 1000000, as in --busy-poll=200";
+        return result;
+      }
+      cl.busy_poll_us = us;
+    }
     else if (a.rfind("--disable-packet=", 0) == 0) {
       std::string list = a.substr(17);
       std::size_t start = 0;

@@ -44,6 +44,9 @@ struct CommandLine {
   bool disable_randomization = true;    // gdbserver's default too
   std::vector<std::string> wrapper;     // --wrapper WRAPPER… --: runs PROG through it
   DisabledPackets disabled;
+  // How long ustub looks for the next event itself, without sleeping, after
+  // each packet (0: never; gdbserver always sleeps).
+  unsigned busy_poll_us = 200;
   std::optional<pid_t> attach_pid;
   std::vector<std::string> program;  // argv of the program to launch (may be empty with --multi)
 };

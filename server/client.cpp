@@ -43,7 +43,8 @@ Client::Client(const CommandLine& command, ClientHost& host, bool reconnectable,
       engine_(arch::native_arch(), ops_),
       stdio_(std::holds_alternative<StdioEndpoint>(command.endpoint)),
       remote_debug_(command.remote_debug),
-      debug_(command.debug) {
+      debug_(command.debug),
+      busy_poll_(command.busy_poll_us) {
   engine_.set_stop_handler([this](const EngineStop& stop) { on_stop(stop); });
   // A dprintf's agent printf goes where gdbserver's goes, its stdout, unless
   // stdout carries the protocol.
@@ -233,8 +234,52 @@ void Client::read_more() {
     std::string_view bytes(buffer_.data(), n);
     if (remote_debug_) host_.debug_line("<- " + printable(bytes));
     session_->on_bytes(bytes);
-    if (!after_session_step()) read_more();
+    if (after_session_step() || poll_while_busy()) return;
+    read_more();
   });
+}
+
+// A step ends, or gdb answers a reply, within tens of microseconds; sleeping
+// until then costs more than that (the wake-up, and on a VM the idle vCPU's
+// exit). So for a while after each packet ustub looks for both itself: the
+// stop with waitpid, gdb's next packet with a read that does not wait. Only
+// in all-stop, where gdb waits on each reply; each round is bounded, and
+// the loop goes back to asio at least every 20 ms for its signals, timers and
+// queued writes.
+// True when the connection is finished.
+bool Client::poll_while_busy() {
+  using clock = std::chrono::steady_clock;
+  constexpr auto kLongestRound = std::chrono::milliseconds(20);
+  if (busy_poll_.count() == 0) return false;
+  auto start = clock::now();
+  auto last_news = start;
+  while (session_ && !session_->non_stop()) {
+    // A reply still queued goes out only from asio's loop; gdb waits for it.
+    if (transport_->unsent() > 0) return false;
+    bool news = false;
+    if (session_->awaiting_stop()) {
+      engine_.drain_events();
+      note_processes();
+      news = !session_ || !session_->awaiting_stop();
+      if (after_session_step()) return true;
+    }
+    std::error_code ec;
+    std::size_t n = transport_->read_ready(asio::buffer(buffer_), ec);
+    if (ec && ec != asio::error::would_block) return false;  // the asynchronous read meets it too
+    if (n > 0) {
+      std::string_view bytes(buffer_.data(), n);
+      if (remote_debug_) host_.debug_line("<- " + printable(bytes));
+      session_->on_bytes(bytes);
+      if (after_session_step()) return true;
+      news = true;
+    }
+    auto now = clock::now();
+    if (now - start > kLongestRound) return false;
+    if (news) last_news = now;
+    else if (now - last_news > busy_poll_) return false;
+    else sched_yield();
+  }
+  return false;
 }
 
 // Acts on how the session stands; true when the connection is finished.

@@ -91,6 +91,7 @@ class Client {
   std::string attach(pid_t pid);
   void begin_session();
   void read_more();
+  bool poll_while_busy();
   bool after_session_step();
   void on_stop(const EngineStop& stop);
   bool end_connection();
@@ -121,6 +122,7 @@ class Client {
   std::atomic<pid_t> detached_child_ = 0;
   pid_t last_detached_launched_ = 0;
   unsigned connection_id_ = 0;
+  std::chrono::microseconds busy_poll_;
   void run_loop();
   bool shut_ = false;
   std::thread::id owner_;  // the thread that runs io_ and makes every ptrace call

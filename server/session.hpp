@@ -61,6 +61,9 @@ class Session {
   // Wired to the engine's stop handler by whoever owns both.
   void on_engine_stop(const EngineStop& stop);
   Outcome outcome() const { return outcome_; }
+  // All-stop, with a resume out and its stop reply still owed.
+  bool awaiting_stop() const { return waiting_for_stop_ && !non_stop_; }
+  bool non_stop() const { return non_stop_; }
 
  private:
   void handle_packet(const std::string& payload);

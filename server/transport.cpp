@@ -11,12 +11,24 @@ namespace ustub {
 
 namespace {
 
+// Asio's own non-blocking mode: its synchronous reads say would_block, and
+// its asynchronous ones still wait as before.
+template <class Stream>
+std::size_t read_without_waiting(Stream& stream, asio::mutable_buffer buffer, std::error_code& ec) {
+  if (!stream.non_blocking()) stream.non_blocking(true, ec);
+  if (ec) return 0;
+  return stream.read_some(buffer, ec);
+}
+
 template <class Stream>
 class StreamTransport final : public Transport {
  public:
   explicit StreamTransport(Stream stream) : stream_(std::move(stream)) {}
   void async_read_some(asio::mutable_buffer buffer, ReadHandler handler) override {
     stream_.async_read_some(buffer, std::move(handler));
+  }
+  std::size_t read_ready(asio::mutable_buffer buffer, std::error_code& ec) override {
+    return read_without_waiting(stream_, buffer, ec);
   }
   void send(std::string_view bytes) override { writer_.send(bytes); }
   void on_write_failure(std::function<void(std::string)> handler) override { writer_.on_failure(std::move(handler)); }
@@ -54,6 +66,9 @@ class StdioTransport final : public Transport {
       : in_(io, ::dup(STDIN_FILENO)), out_(io, ::dup(STDOUT_FILENO)) {}
   void async_read_some(asio::mutable_buffer buffer, ReadHandler handler) override {
     in_.async_read_some(buffer, std::move(handler));
+  }
+  std::size_t read_ready(asio::mutable_buffer buffer, std::error_code& ec) override {
+    return read_without_waiting(in_, buffer, ec);
   }
   void send(std::string_view bytes) override { writer_.send(bytes); }
   void on_write_failure(std::function<void(std::string)> handler) override { writer_.on_failure(std::move(handler)); }

@@ -22,6 +22,9 @@ class Transport {
 
   virtual ~Transport() = default;
   virtual void async_read_some(asio::mutable_buffer buffer, ReadHandler handler) = 0;
+  // What has already arrived, without waiting: 0 with asio::error::would_block
+  // when nothing has.
+  virtual std::size_t read_ready(asio::mutable_buffer buffer, std::error_code& ec) = 0;
   // Queues bytes after everything sent before. Ignored once overflowed.
   virtual void send(std::string_view bytes) = 0;
   // Called (from the io loop, never from inside send) when the unsent bytes

@@ -297,6 +297,13 @@ def an_idle_connection_costs_no_cpu(env):
     check(running < 0.1, f"ustub used {running:.2f} s of CPU in 2 s while its program ran")
     c.send_raw(b"\x03")
     check(c.read_packet().startswith(b"T02"), "Ctrl-C stops it")
+    for _ in range(200):  # a burst of steps: ustub polls for each step's end and the next packet ...
+        c.send("vCont;s:%x" % pid)
+        check(c.read_packet().startswith(b"T05"), "a step stops with SIGTRAP")
+    before = cpu_seconds(u.proc.pid)
+    time.sleep(2)  # ... and stops polling once the client is quiet
+    quiet = cpu_seconds(u.proc.pid) - before
+    check(quiet < 0.1, f"ustub used {quiet:.2f} s of CPU in 2 s after the client went quiet")
     c.send("vKill;%x" % pid)
     c.close()
     check(u.wait_exit() == 0, "ustub should exit after the kill")

@@ -84,6 +84,10 @@ def step_and_next_stop_where_gdbserver_would(env):
     for i, (a, b) in enumerate(zip(ours, theirs)):
         check(a == b, f"stop {i}: ustub {a!r}, gdbserver {b!r}")
     check(len(ours) == len(theirs), f"ustub made {len(ours)} stops, gdbserver {len(theirs)}")
+    # ustub looks for each step's end without sleeping (busy polling); sleeping
+    # at once, as gdbserver does, must make the very same stops.
+    sleeping = stops_under(env, env.ustub + " --busy-poll=0", 120)
+    check(sleeping == ours, "ustub --busy-poll=0 stopped elsewhere than with busy polling")
 
 
 @test

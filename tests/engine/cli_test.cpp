@@ -124,6 +124,14 @@ TEST_CASE("a Unix socket is refused in a directory others can write or that belo
   CHECK(ustub::unsafe_socket_directory(S_IFDIR | 0700, 1002, me) == "belongs to uid 1002");
 }
 
+TEST_CASE("--busy-poll= takes microseconds: 200 unless told, 0 sleeps at once as gdbserver does") {
+  CHECK(parse_command_line({":1", "p"}).command->busy_poll_us == 200);
+  CHECK(parse_command_line({"--busy-poll=0", ":1", "p"}).command->busy_poll_us == 0);
+  CHECK(parse_command_line({"--busy-poll=1000", ":1", "p"}).command->busy_poll_us == 1000);
+  for (const char* bad : {"--busy-poll=", "--busy-poll=-1", "--busy-poll=2ms", "--busy-poll=1000001"})
+    CHECK(parse_command_line({bad, ":1", "p"}).error.find("--busy-poll= needs microseconds") != std::string::npos);
+}
+
 TEST_CASE("breakpoint conditions are evaluated in ustub unless --no-target-conditions") {
   CHECK_FALSE(parse_command_line({":1", "p"}).command->disabled.conditional_breakpoints);
   CHECK_FALSE(parse_command_line({"--target-conditions", ":1", "p"}).command->disabled.conditional_breakpoints);
