@@ -181,8 +181,14 @@ class Arch {
                                                         std::uint64_t /*to*/) const {
     return std::nullopt;
   }
+  // How far a copy's jump back reaches either way: where the copies may go.
+  virtual std::uint64_t out_of_line_reach() const { return 1ull << 31; }
   // The syscall instruction; empty where ustub makes no syscalls in a thread.
   virtual std::span<const std::uint8_t> syscall_instruction() const { return {}; }
+  // What an instruction's address must be a multiple of.
+  virtual unsigned instruction_alignment() const { return 1; }
+  // At the end of a syscall ustub made: its result, or nullopt if it failed.
+  virtual std::optional<std::uint64_t> syscall_succeeded(RegisterAccess&) const { return std::nullopt; }
   // Registers that make the syscall instruction at `at` map `length` bytes
   // of fresh readable, executable memory, near `hint` if it is free (mmap);
   // the address, or -errno, is then in the SyscallResult register.

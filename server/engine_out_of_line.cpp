@@ -49,38 +49,65 @@ std::optional<std::uint64_t> Engine::copy_out_of_line(Process& p, std::uint64_t 
   return at;
 }
 
+namespace {
+
+// Where `instruction` first is in `image`, at a multiple of `alignment`.
+std::optional<std::size_t> find_instruction(std::span<const std::uint8_t> image, std::span<const std::uint8_t> instruction,
+                                            unsigned alignment) {
+  for (std::size_t at = 0; !instruction.empty() && at + instruction.size() <= image.size(); at += alignment)
+    if (std::equal(instruction.begin(), instruction.end(), image.begin() + static_cast<std::ptrdiff_t>(at))) return at;
+  return std::nullopt;
+}
+
+}  // namespace
+
 // The thread makes the mmap: at a syscall instruction of the vDSO (which
 // every process has, and which nothing of ustub's needs changing), then its
-// registers are put back and it runs into the breakpoint again.
+// registers are put back and it runs into the breakpoint again. Where a
+// single-step over the syscall instruction would run the one after it too
+// (powerpc), the thread runs to the syscall's entry and exit stops instead.
 bool Engine::start_mapping_out_of_line(Thread& t, std::uint64_t near) {
   Process& p = process(t);
   auto syscall = arch_->syscall_instruction();
   auto vdso = ops_->vdso_address(t.pid);
   std::vector<std::uint8_t> image(2 * OutOfLineArea::kPageBytes);
   long n = vdso ? ops_->read_memory(t.pid, *vdso, image) : -1;
-  auto found = n > 0 ? std::search(image.begin(), image.begin() + n, syscall.begin(), syscall.end()) : image.end();
+  auto found = n > 0 ? find_instruction(std::span(image).first(static_cast<std::size_t>(n)), syscall,
+                                        arch_->instruction_alignment())
+                     : std::nullopt;
   const auto& pc_info = *layout_->with_role(arch::RegisterRole::ProgramCounter).info;
   auto saved = t.registers->save(pc_info.regset);
-  if (!vdso || n <= 0 || found == image.begin() + n || !saved) {
+  if (!found || !saved) {
     p.out_of_line.unusable();
     return false;
   }
-  t.mapping_syscall_at = *vdso + static_cast<std::uint64_t>(found - image.begin());
+  t.mapping_syscall_at = *vdso + *found;
   t.registers_before_mapping = std::move(*saved);
   t.after_step_over = t.state.last_resume();
   t.after_step_over.host_signal = 0;
   ThreadRegisters registers(*layout_, *t.registers);
-  arch_->prepare_anonymous_mapping(registers, t.mapping_syscall_at, OutOfLineArea::placement_hint(near),
+  arch_->prepare_anonymous_mapping(registers, t.mapping_syscall_at,
+                                   OutOfLineArea::placement_hint(near, arch_->out_of_line_reach()),
                                    OutOfLineArea::kPageBytes);
   p.out_of_line.mapping();
   t.registers->flush();
   t.registers->invalidate();
   if (log_) log_("mapping an out-of-line page, tid " + std::to_string(t.tid));
-  ops_->resume(t.tid, true, 0);
+  if (arch_->single_step_overshoots(syscall))
+    ops_->resume_to_syscall(t.tid, 0);
+  else
+    ops_->resume(t.tid, true, 0);
   return true;
 }
 
 bool Engine::finish_mapping_out_of_line(Thread& t, int event, int signal) {
+  bool through_syscall_stops = arch_->single_step_overshoots(arch_->syscall_instruction());
+  bool syscall_stop = event == 0 && signal == (SIGTRAP | 0x80);
+  bool entry = false;
+  if (through_syscall_stops && syscall_stop && ops_->syscall_stop_is_entry(t.tid, entry) == 0 && entry) {
+    ops_->resume_to_syscall(t.tid, 0);  // on to its exit, where the result is
+    return true;
+  }
   std::vector<std::uint8_t> saved = std::move(*t.registers_before_mapping);
   t.registers_before_mapping.reset();
   Process& p = process(t);
@@ -93,16 +120,17 @@ bool Engine::finish_mapping_out_of_line(Thread& t, int event, int signal) {
   // Past the syscall instruction: the syscall was made, whatever stopped it then.
   bool made = pc && *pc == t.mapping_syscall_at + arch_->syscall_instruction().size();
   if (made) {
-    auto result = t.registers->read_u64(*layout_->with_role(arch::RegisterRole::SyscallResult).info);
-    if (result && *result < static_cast<std::uint64_t>(-4095))
-      p.out_of_line.mapped(*result);
+    ThreadRegisters registers(*layout_, *t.registers);
+    if (auto page = arch_->syscall_succeeded(registers))
+      p.out_of_line.mapped(*page);
     else
       p.out_of_line.unusable();  // refused (seccomp, limits): never again
   } else {
     p.out_of_line.not_mapped();
   }
   t.registers->restore(pc_info.regset, saved);  // at the breakpoint again
-  if (!made || event != 0 || signal != SIGTRAP) return false;  // that stop is the thread's own, told as usual
+  bool mapping_stop = through_syscall_stops ? syscall_stop : event == 0 && signal == SIGTRAP;
+  if (!made || !mapping_stop) return false;  // that stop is the thread's own, told as usual
   if (stopping_all_) {
     t.state.on_stop(StopKind::Event);
     finish_stop_all_if_done();

@@ -39,13 +39,17 @@ std::optional<std::uint64_t> OutOfLineArea::program_pc(std::uint64_t pc) const {
   return std::nullopt;  // not an instruction boundary of ours
 }
 
-std::uint64_t OutOfLineArea::placement_hint(std::uint64_t code) {
-  // Below the gigabyte the code is in: programs and libraries are mapped from
-  // the start of such a region upwards, so just below it is usually free.
-  constexpr std::uint64_t kGigabyte = 1ull << 30;
-  std::uint64_t region = code & ~(kGigabyte - 1);
-  if (region < kGigabyte) return 16 * kPageBytes * 16;  // low programs (non-PIE at 4 MiB): 1 MiB
-  return region - 16 * kPageBytes;
+std::uint64_t OutOfLineArea::placement_hint(std::uint64_t code, std::uint64_t reach) {
+  // Below the gigabyte the code is in (or the smaller block within half the
+  // reach): programs and libraries are mapped from the start of such a region
+  // upwards, so just below it is usually free. 64 KiB below: a whole page on
+  // any kernel (powerpc's pages are 64 KiB), or the kernel rounds the hint up
+  // into the program.
+  constexpr std::uint64_t kGigabyte = 1ull << 30, kClearance = 0x10000, kLowest = 0x100000;
+  std::uint64_t block = std::min(kGigabyte, reach / 2);
+  std::uint64_t region = code & ~(block - 1);
+  if (region < kLowest + kClearance) return kLowest;  // low programs (x86's non-PIE at 4 MiB): 1 MiB
+  return region - kClearance;
 }
 
 }  // namespace ustub

@@ -43,8 +43,8 @@ class OutOfLineArea {
   std::optional<std::uint64_t> program_pc(std::uint64_t pc) const;
 
   // An address to ask the kernel for, near `code` but clear of it, so the
-  // copies' pc-relative operands and jumps back stay within 32 bits' reach.
-  static std::uint64_t placement_hint(std::uint64_t code);
+  // copies' pc-relative operands and jumps back stay within `reach` (either way).
+  static std::uint64_t placement_hint(std::uint64_t code, std::uint64_t reach);
 
  private:
   struct Slot {

@@ -193,3 +193,44 @@ std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<cons
 }
 
 }  // namespace arch::ppc64
+
+namespace arch::ppc64 {
+
+namespace {
+
+void put_word(std::vector<std::uint8_t>& out, std::uint32_t w, Endian endian) {
+  for (unsigned i = 0; i < 4; ++i)
+    out.push_back(static_cast<std::uint8_t>(w >> (endian == Endian::Little ? 8 * i : 8 * (3 - i))));
+}
+
+bool runs_the_same_anywhere(csh handle, std::span<const std::uint8_t> bytes, std::uint64_t address, Endian endian) {
+  std::uint32_t w = word_of(bytes, endian);
+  std::uint32_t primary = w >> 26, extended = (w >> 1) & 0x3ff;
+  bool branch_unit = primary == 16 || primary == 17 || primary == 18 || primary == 19;
+  bool trap = primary == 2 || primary == 3 || (primary == 31 && (extended == 4 || extended == 68));
+  if (primary == 1 || branch_unit || trap || is_load_reserve_form(w) || is_store_conditional_form(w)) return false;
+  cs_insn* insn = nullptr;
+  std::size_t n = handle ? cs_disasm(handle, bytes.data(), 4, address, 1, &insn) : 0;
+  if (n == 0) return false;
+  cs_free(insn, n);
+  return true;
+}
+
+}  // namespace
+
+std::optional<OutOfLineCopy> out_of_line_copy(std::uint64_t from, std::span<const std::uint8_t> code,
+                                              std::uint64_t to, Endian endian) {
+  if (code.size() < 4 || !runs_the_same_anywhere(handle_for(endian), code.first(4), from, endian))
+    return std::nullopt;
+  // `b` (primary opcode 18, AA = LK = 0): a signed 26-bit byte offset.
+  constexpr std::int64_t kReach = std::int64_t{1} << 25;
+  std::int64_t back = static_cast<std::int64_t>(from + 4) - static_cast<std::int64_t>(to + 4);
+  if (back < -kReach || back >= kReach) return std::nullopt;
+  OutOfLineCopy copy;
+  copy.bytes.assign(code.begin(), code.begin() + 4);
+  put_word(copy.bytes, 0x48000000u | (static_cast<std::uint32_t>(back) & 0x03fffffcu), endian);
+  copy.length = 4;
+  return copy;
+}
+
+}  // namespace arch::ppc64

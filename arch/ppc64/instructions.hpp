@@ -36,4 +36,14 @@ inline constexpr unsigned kAtomicSequenceLimit = 16;  // instructions, store-con
 // An atomic sequence in the range needs nothing: it is run, never stepped.
 std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<const std::uint8_t> code, Endian endian);
 
+// Arch::out_of_line_copy for powerpc64: the instruction, then `b` back to the
+// one after it. Only what runs the same anywhere is copied: never branches
+// (they are pc-relative or use LR), the rest of the branch unit (opcode 19:
+// addpcis, isync, rfid …), sc, scv, traps, prefixed instructions (their
+// pc-relative forms), load-reserve and store-conditional (a reservation is
+// better kept in place), nor what Capstone cannot name. nullopt too when `to`
+// is more than 32 MiB from `from`.
+std::optional<OutOfLineCopy> out_of_line_copy(std::uint64_t from, std::span<const std::uint8_t> code,
+                                              std::uint64_t to, Endian endian);
+
 }  // namespace arch::ppc64

@@ -152,6 +152,41 @@ void Ppc64Arch::syscall_result_written(std::int64_t value, RegisterAccess& regs)
   regs.set("cr", error ? (*cr | kCr0SummaryOverflow) : (*cr & ~kCr0SummaryOverflow));
 }
 
+std::optional<OutOfLineCopy> Ppc64Arch::out_of_line_copy(std::uint64_t from, std::span<const std::uint8_t> code,
+                                                         std::uint64_t to) const {
+  return ppc64::out_of_line_copy(from, code, to, endian_);
+}
+
+std::span<const std::uint8_t> Ppc64Arch::syscall_instruction() const {
+  // "sc" (0x44000002): its errors come back as +errno with CR0.SO set.
+  static constexpr std::uint8_t little[] = {0x02, 0x00, 0x00, 0x44};
+  static constexpr std::uint8_t big[] = {0x44, 0x00, 0x00, 0x02};
+  return endian_ == Endian::Little ? std::span<const std::uint8_t>(little) : std::span<const std::uint8_t>(big);
+}
+
+// `sc` fails with CR0.SO set and +errno in r3; `scv` with -errno in r3.
+std::optional<std::uint64_t> Ppc64Arch::syscall_succeeded(RegisterAccess& regs) const {
+  auto r3 = regs.get("r3"), trap = regs.get("trap"), cr = regs.get("cr");
+  if (!r3 || !trap || !cr) return std::nullopt;
+  if ((*trap & ~std::uint64_t{0xf}) == kTrapScv) {
+    if (*r3 >= static_cast<std::uint64_t>(-4095)) return std::nullopt;
+    return r3;
+  }
+  if (*cr & kCr0SummaryOverflow) return std::nullopt;
+  return r3;
+}
+
+// The kernel's powerpc convention: the number in r0, arguments in r3 … r8.
+void Ppc64Arch::prepare_anonymous_mapping(RegisterAccess& regs, std::uint64_t at, std::uint64_t hint,
+                                          std::uint64_t length) const {
+  constexpr std::uint64_t kMmap = 90, kProtReadExec = 0x1 | 0x4, kMapPrivateAnonymous = 0x02 | 0x20;
+  const std::uint64_t arguments[] = {hint, length, kProtReadExec, kMapPrivateAnonymous, static_cast<std::uint64_t>(-1), 0};
+  static constexpr std::string_view kArgumentRegisters[] = {"r3", "r4", "r5", "r6", "r7", "r8"};
+  regs.set("pc", at);
+  regs.set("r0", kMmap);
+  for (std::size_t i = 0; i < std::size(arguments); ++i) regs.set(kArgumentRegisters[i], arguments[i]);
+}
+
 std::span<const std::uint8_t> Ppc64Arch::breakpoint_instruction() const {
   // "trap" (0x7fe00008) in the process's byte order.
   static constexpr std::uint8_t little[] = {0x08, 0x00, 0xe0, 0x7f};

@@ -31,6 +31,15 @@ class Ppc64Arch final : public Arch {
   bool has_overshooting_steps() const override { return true; }
   std::unique_ptr<HardwareDebug> make_hardware_debug() const override;
   std::optional<std::uint64_t> dtv_pointer_address(RegisterAccess& regs) const override;
+  // Out of line: a copy goes back with `b`, which reaches 32 MiB either way.
+  std::optional<OutOfLineCopy> out_of_line_copy(std::uint64_t from, std::span<const std::uint8_t> code,
+                                                std::uint64_t to) const override;
+  std::uint64_t out_of_line_reach() const override { return 1ull << 25; }
+  std::span<const std::uint8_t> syscall_instruction() const override;
+  unsigned instruction_alignment() const override { return 4; }
+  std::optional<std::uint64_t> syscall_succeeded(RegisterAccess& regs) const override;
+  void prepare_anonymous_mapping(RegisterAccess& regs, std::uint64_t at, std::uint64_t hint,
+                                 std::uint64_t length) const override;
 
   // trap at a syscall stop (low bits are flags): which instruction made the call.
   static constexpr std::uint64_t kTrapSc = 0xc00, kTrapScv = 0x3000;

@@ -243,6 +243,13 @@ std::span<const std::uint8_t> X86_64Arch::syscall_instruction() const {
   return syscall;
 }
 
+// -4095 … -1 is -errno.
+std::optional<std::uint64_t> X86_64Arch::syscall_succeeded(RegisterAccess& regs) const {
+  auto rax = regs.get("rax");
+  if (!rax || *rax >= static_cast<std::uint64_t>(-4095)) return std::nullopt;
+  return rax;
+}
+
 // The kernel's x86-64 convention: the number in rax, arguments in rdi, rsi,
 // rdx, r10, r8, r9 (the syscall instruction itself clobbers rcx and r11).
 void X86_64Arch::prepare_anonymous_mapping(RegisterAccess& regs, std::uint64_t at, std::uint64_t hint,

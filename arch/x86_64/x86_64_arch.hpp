@@ -18,6 +18,7 @@ class X86_64Arch final : public Arch {
   std::optional<OutOfLineCopy> out_of_line_copy(std::uint64_t from, std::span<const std::uint8_t> code,
                                                 std::uint64_t to) const override;
   std::span<const std::uint8_t> syscall_instruction() const override;
+  std::optional<std::uint64_t> syscall_succeeded(RegisterAccess& regs) const override;
   void prepare_anonymous_mapping(RegisterAccess& regs, std::uint64_t at, std::uint64_t hint,
                                  std::uint64_t length) const override;
   bool optional_feature_present(std::string_view feature, const RegsetReader& read,

@@ -3,9 +3,12 @@
 #include <signal.h>
 
 #include <cstring>
+#include <map>
+#include <string>
 
 #include "arch/arch.hpp"
 #include "arch/ppc64/hw_debug.hpp"
+#include "arch/ppc64/ppc64_arch.hpp"
 #include "arch/ppc64/instructions.hpp"
 #include "server/engine.hpp"
 #include "tests/engine/scripted_ops.hpp"
@@ -543,4 +546,174 @@ TEST_CASE("ppc64: a range step runs the thread on trap instructions at the plan'
   CHECK(stops[0].host_signal == SIGTRAP);
   CHECK(*p.engine.pc(kPid) == kCallee);
   for (std::uint64_t a : {kRangeEnd, kCallee, std::uint64_t{0x10000b54}}) CHECK_FALSE(trap_word_at(a));
+}
+
+// Out of line on powerpc64: copies that go back with `b`, and the page mapped
+// by an `sc` the thread makes, run to its exit stop (a single-step over `sc`
+// would run the vDSO's next instruction too).
+
+namespace {
+
+std::vector<std::uint8_t> le_word(std::uint32_t w) {
+  return {static_cast<std::uint8_t>(w), static_cast<std::uint8_t>(w >> 8), static_cast<std::uint8_t>(w >> 16),
+          static_cast<std::uint8_t>(w >> 24)};
+}
+std::vector<std::uint8_t> be_word(std::uint32_t w) {
+  return {static_cast<std::uint8_t>(w >> 24), static_cast<std::uint8_t>(w >> 16), static_cast<std::uint8_t>(w >> 8),
+          static_cast<std::uint8_t>(w)};
+}
+std::vector<std::uint8_t> concat(std::vector<std::uint8_t> a, const std::vector<std::uint8_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+constexpr pid_t kOtherThread = 301;
+constexpr std::uint64_t kVdsoBase = 0x7000, kScInVdso = kVdsoBase + 0x18, kFalseHit = 0x10000b00;
+constexpr unsigned kR0 = 0, kR3 = 3 * 8, kR5 = 5 * 8;
+// gdb's `$r3 == 1` (reg 3, const8 1, equal, end): false while r3 is 0.
+const std::vector<std::uint8_t> kR3Is1 = {0x26, 0x00, 0x03, 0x22, 0x01, 0x13, 0x27};
+
+struct Ppc64FalseConditionBesideAnotherThread {
+  ScriptedOps ops;
+  Engine engine{arch::arch_by_name("ppc64"), ops};
+  std::vector<EngineStop> stops;
+
+  Ppc64FalseConditionBesideAnotherThread() {
+    for (pid_t t : {kPid, kOtherThread}) {
+      ops.general[t].assign(48 * 8, 0);
+      set(t, kNipOffset, 0x10000a00);
+      set(t, kTrapOffset, 0x700);
+    }
+    put_word(ops, kFalseHit, 0x38630001);  // addi r3,r3,1
+    for (std::uint64_t a = kVdsoBase; a < kVdsoBase + 0x40; a += 4) put_word(ops, a, 0x60000000);  // nop
+    put_word(ops, kScInVdso, 0x44000002);  // sc
+    ops.vdso = kVdsoBase;
+    engine.adopt(kPid, {kPid, kOtherThread}, true, {EngineStop::Kind::Signal, kPid, SIGTRAP});
+    engine.set_stop_handler([this](const EngineStop& s) { stops.push_back(s); });
+    REQUIRE(engine.insert_breakpoint(kPid, kFalseHit) == 0);
+    engine.set_breakpoint_agent(kPid, kFalseHit, {kR3Is1}, {});
+    engine.resume({{kPid, {}}, {kOtherThread, {}}});
+  }
+  void set(pid_t tid, unsigned offset, std::uint64_t value) { std::memcpy(ops.general[tid].data() + offset, &value, 8); }
+  std::uint64_t get(unsigned offset) {
+    std::uint64_t value;
+    std::memcpy(&value, ops.general[kPid].data() + offset, 8);
+    return value;
+  }
+  // powerpc's trap leaves nip at the trap instruction.
+  void hit() {
+    set(kPid, kNipOffset, kFalseHit);
+    ops.traps[kPid] = {SIGTRAP, 1 /* TRAP_BRKPT */};
+    engine.handle_wait({kPid, stopped_status(SIGTRAP)});
+  }
+  void syscall_stop(bool entry) {
+    ops.syscall_entry[kPid] = entry;
+    set(kPid, kNipOffset, kScInVdso + 4);
+    engine.handle_wait({kPid, stopped_status(SIGTRAP | 0x80)});
+  }
+  std::vector<std::uint8_t> memory(std::uint64_t at, unsigned n) {
+    std::vector<std::uint8_t> out;
+    for (unsigned i = 0; i < n; ++i) out.push_back(ops.memory[at + i]);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ppc64: a copy out of line is the instruction and a `b` back, in the process's byte order") {
+  const auto& le = arch::arch_by_name("ppc64");
+  auto copy = le.out_of_line_copy(0x10000b00, le_word(0x38630001), 0x0fff0000);  // addi r3,r3,1
+  REQUIRE(copy);
+  CHECK(copy->length == 4);
+  // b +0x10b00: from 0x0fff0004 to 0x10000b04.
+  CHECK(copy->bytes == concat(le_word(0x38630001), le_word(0x48010b00)));
+  auto backwards = le.out_of_line_copy(0x10000b00, le_word(0x38630001), 0x10100000);
+  REQUIRE(backwards);
+  CHECK(backwards->bytes == concat(le_word(0x38630001), le_word(0x48000000 | (0x03fffffcu & static_cast<std::uint32_t>(
+                                                                                  0x10000b04 - 0x10100004)))));
+  auto big = arch::Ppc64Arch(arch::Endian::Big).out_of_line_copy(0x10000b00, be_word(0x38630001), 0x0fff0000);
+  REQUIRE(big);
+  CHECK(big->bytes == concat(be_word(0x38630001), be_word(0x48010b00)));
+  CHECK_FALSE(le.out_of_line_copy(0x10000b00, le_word(0x38630001), 0x10000b00 + (32u << 20) + 4));  // past b's reach
+}
+
+TEST_CASE("ppc64: what branches, traps, enters the kernel, reserves or is prefixed is not copied") {
+  const auto& le = arch::arch_by_name("ppc64");
+  for (std::uint32_t w : {0x48000010u,   // b
+                          0x48000011u,   // bl
+                          0x4082fff0u,   // bne
+                          0x4e800020u,   // blr
+                          0x4e800420u,   // bctr
+                          0x4c00012cu,   // isync
+                          0x4c620004u,   // addpcis r3,0 (lnia)
+                          0x44000002u,   // sc
+                          0x44000001u,   // scv 0
+                          0x7fe00008u,   // trap
+                          0x0c030000u,   // twi 0,r3,0
+                          0x7d2018a8u,   // ldarx r9,0,r3
+                          0x7d20192du,   // stdcx. r9,0,r3
+                          0x04100000u})  // a prefix (pla's first word)
+    CHECK_MESSAGE(!le.out_of_line_copy(0x10000b00, le_word(w), 0x0fff0000), "copied 0x", std::hex, w);
+  CHECK(le.out_of_line_copy(0x10000b00, le_word(0xf8610020), 0x0fff0000));  // std r3,32(r1)
+}
+
+TEST_CASE("ppc64: an `sc` failed when CR0.SO is set (r3 holds +errno); `scv` when r3 is -errno") {
+  struct Registers : arch::RegisterAccess {
+    std::map<std::string, std::uint64_t, std::less<>> values;
+    std::optional<std::uint64_t> get(std::string_view name) override {
+      auto it = values.find(name);
+      return it == values.end() ? std::nullopt : std::optional(it->second);
+    }
+    void set(std::string_view name, std::uint64_t value) override { values[std::string(name)] = value; }
+  } regs;
+  const auto& ppc = arch::arch_by_name("ppc64");
+  regs.values = {{"trap", 0xc00}, {"cr", 0x20000000}, {"r3", 0x7fff00000000}};
+  CHECK(ppc.syscall_succeeded(regs) == 0x7fff00000000);
+  regs.values = {{"trap", 0xc00}, {"cr", 0x10000000}, {"r3", 1}};  // EPERM
+  CHECK_FALSE(ppc.syscall_succeeded(regs));
+  regs.values = {{"trap", 0x3000}, {"cr", 0}, {"r3", static_cast<std::uint64_t>(-1)}};
+  CHECK_FALSE(ppc.syscall_succeeded(regs));
+  regs.values = {{"trap", 0x3000}, {"cr", 0x10000000}, {"r3", 0x1000}};  // SO means nothing to scv
+  CHECK(ppc.syscall_succeeded(regs) == 0x1000);
+}
+
+TEST_CASE("ppc64: a false hit maps a page with an `sc` in the vDSO, run to its exit stop, then goes on in a copy") {
+  Ppc64FalseConditionBesideAnotherThread f;
+  f.hit();
+  CHECK(f.stops.empty());
+  CHECK(f.ops.log.back() == "syscall 300 sig 0");  // PTRACE_SYSCALL: a single-step would overshoot the sc
+  CHECK(f.get(kNipOffset) == kScInVdso);
+  CHECK(f.get(kR0) == 90);                // mmap
+  CHECK(f.get(kR3) == 0x0fff0000);        // just below the 16 MiB the code is in: within b's reach
+  CHECK(f.get(kR5) == 5);                 // PROT_READ | PROT_EXEC
+  CHECK(f.memory(kFalseHit, 4) == le_word(0x7fe00008));  // the breakpoint never left
+  f.syscall_stop(true);
+  CHECK(f.stops.empty());
+  CHECK(f.ops.log.back() == "syscall 300 sig 0");  // on to the exit
+  f.set(kPid, kR3, 0x0fff0000);
+  f.syscall_stop(false);
+  CHECK(f.stops.empty());
+  CHECK(f.get(kNipOffset) == kFalseHit);  // its registers back, at the breakpoint
+  CHECK(f.get(kR3) == 0);
+  CHECK(f.ops.log.back() == "cont 300 sig 0");
+  f.hit();
+  CHECK(f.stops.empty());
+  CHECK(f.get(kNipOffset) == 0x0fff0000);
+  CHECK(f.ops.log.back() == "cont 300 sig 0");
+  CHECK(f.memory(0x0fff0000, 8) == concat(le_word(0x38630001), le_word(0x48010b00)));
+}
+
+TEST_CASE("ppc64: an mmap refused (CR0.SO) is not asked for again: hits are stepped over in place") {
+  Ppc64FalseConditionBesideAnotherThread f;
+  f.hit();
+  f.syscall_stop(true);
+  f.set(kPid, kR3, 1);  // EPERM
+  f.set(kPid, kCcrOffset, 0x10000000);
+  f.syscall_stop(false);
+  CHECK(f.get(kNipOffset) == kFalseHit);
+  CHECK(f.get(kCcrOffset) == 0);  // its own registers back
+  f.ops.log.clear();
+  f.hit();
+  CHECK(f.stops.empty());
+  CHECK(f.ops.log.back() == "interrupt 301");  // in place: the other thread is stopped first
 }

@@ -65,6 +65,26 @@ SESSIONS = [
         "guest_expect": [r"range step on breakpoints: cont tid \d+", r"^Child exited with status 3$"],
     },
     {
+        # ustub judges the condition; a false hit goes on in a copy of the
+        # instruction in a page ustub mapped with an sc the thread made (run
+        # to its exit stop: a single-step would overshoot it), one stop a hit.
+        "name": "false conditions run out of line",
+        "guest": "/bin/ustub --debug --no-startup-with-shell /dev/hvc1 /bin/stepping",
+        "program": "stepping",
+        "gdb": ["break add if a == 100", "continue"],
+        "expect": [r"\[Inferior 1 \(process \d+\) exited with code 03\]"],
+        "guest_expect": [r"mapping an out-of-line page", r"condition false: on out of line",
+                         r"^total=8 counter=15 ", r"^Child exited with status 3$"],
+    },
+    {
+        "name": "false conditions run out of line in four threads",
+        "guest": "/bin/ustub --debug --no-startup-with-shell /dev/hvc1 /bin/threads",
+        "program": "threads",
+        "gdb": ["break work if id == 7", "continue"],
+        "expect": [r"\[Inferior 1 \(process \d+\) exited normally\]"],
+        "guest_expect": [r"condition false: on out of line", r"^threads done 3 3 3 3$"],
+    },
+    {
         "name": "registers: read and write, general and floating point",
         "guest": "/bin/ustub --no-startup-with-shell /dev/hvc1 /bin/stepping",
         "program": "stepping",
