@@ -231,12 +231,17 @@ void Client::read_more() {
       connection_lost();
       return;
     }
-    std::string_view bytes(buffer_.data(), n);
-    if (remote_debug_) host_.debug_line("<- " + printable(bytes));
-    session_->on_bytes(bytes);
+    take_bytes(n);
     if (after_session_step() || poll_while_busy()) return;
     read_more();
   });
+}
+
+// What gdb sent, the first n bytes of buffer_, to the session.
+void Client::take_bytes(std::size_t n) {
+  std::string_view bytes(buffer_.data(), n);
+  if (remote_debug_) host_.debug_line("<- " + printable(bytes));
+  session_->on_bytes(bytes);
 }
 
 // A step ends, or gdb answers a reply, within tens of microseconds; sleeping
@@ -267,9 +272,7 @@ bool Client::poll_while_busy() {
     std::size_t n = transport_->read_ready(asio::buffer(buffer_), ec);
     if (ec && ec != asio::error::would_block) return false;  // the asynchronous read meets it too
     if (n > 0) {
-      std::string_view bytes(buffer_.data(), n);
-      if (remote_debug_) host_.debug_line("<- " + printable(bytes));
-      session_->on_bytes(bytes);
+      take_bytes(n);
       if (after_session_step()) return true;
       news = true;
     }

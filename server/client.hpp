@@ -91,6 +91,7 @@ class Client {
   std::string attach(pid_t pid);
   void begin_session();
   void read_more();
+  void take_bytes(std::size_t n);
   bool poll_while_busy();
   bool after_session_step();
   void on_stop(const EngineStop& stop);

@@ -234,8 +234,8 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             if (unreported_exit_) return report_unreported_exit();
             // Thread exits and then the process's own may be queued untold
             // after the process left the engine: the resume tells the next.
-            if (engine_.has_untold_events() && !waiting_for_stop_) return resume(q);
-            if (auto e = need_process()) return e;
+            if (!engine_.has_untold_events() || waiting_for_stop_)
+              if (auto e = need_process()) return e;
             return resume(q);
           },
           [&](const r::VContQuery&) -> std::optional<std::string> {

@@ -32,6 +32,12 @@ csh handle_for(Endian endian) {
   return handles[i];
 }
 
+// tdi, twi, tw, td: by primary opcode, and 31's extended opcodes 4 and 68.
+bool is_trap(std::uint32_t w) {
+  std::uint32_t primary = w >> 26, extended = (w >> 1) & 0x3ff;
+  return primary == 2 || primary == 3 || (primary == 31 && (extended == 4 || extended == 68));
+}
+
 // X-form (primary opcode 31) extended opcodes. Capstone 4 decodes lwarx,
 // ldarx, stwcx. and stdcx. but not the byte, halfword and quadword forms of
 // ISA 2.06/2.07, which are recognised by their encoding.
@@ -176,8 +182,7 @@ std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<cons
       if (offset >= code.size()) return std::nullopt;
       continue;
     }
-    bool trap = primary == 2 || primary == 3 || (primary == 31 && (extended == 4 || extended == 68));
-    if (trap || primary == 17 || (primary == 19 && !moves_nothing_but_the_pc(extended))) {
+    if (is_trap(w) || primary == 17 || (primary == 19 && !moves_nothing_but_the_pc(extended))) {
       plan.step_points.push_back(at);
     } else if (primary == 16 || primary == 18) {
       auto target = direct_branch_target(handle, bytes, at);
@@ -192,10 +197,6 @@ std::optional<RangeStepPlan> plan_range_step(std::uint64_t start, std::span<cons
   return plan;
 }
 
-}  // namespace arch::ppc64
-
-namespace arch::ppc64 {
-
 namespace {
 
 void put_word(std::vector<std::uint8_t>& out, std::uint32_t w, Endian endian) {
@@ -205,10 +206,9 @@ void put_word(std::vector<std::uint8_t>& out, std::uint32_t w, Endian endian) {
 
 bool runs_the_same_anywhere(csh handle, std::span<const std::uint8_t> bytes, std::uint64_t address, Endian endian) {
   std::uint32_t w = word_of(bytes, endian);
-  std::uint32_t primary = w >> 26, extended = (w >> 1) & 0x3ff;
+  std::uint32_t primary = w >> 26;
   bool branch_unit = primary == 16 || primary == 17 || primary == 18 || primary == 19;
-  bool trap = primary == 2 || primary == 3 || (primary == 31 && (extended == 4 || extended == 68));
-  if (primary == 1 || branch_unit || trap || is_load_reserve_form(w) || is_store_conditional_form(w)) return false;
+  if (primary == 1 || branch_unit || is_trap(w) || is_load_reserve_form(w) || is_store_conditional_form(w)) return false;
   cs_insn* insn = nullptr;
   std::size_t n = handle ? cs_disasm(handle, bytes.data(), 4, address, 1, &insn) : 0;
   if (n == 0) return false;
