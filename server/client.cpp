@@ -168,6 +168,7 @@ std::string Client::launch(std::vector<std::string> argv, const InferiorSettings
     options.working_directory = expand_home(settings.working_directory, home ? home : "/");
   }
   options.wrapper = command_.wrapper;
+  release_unattended();
   Launched launched = launch_program(options);
   if (!launched.error.empty()) return launched.error;
   // Another process is held only when gdb runs a second inferior (the session decides).
@@ -179,6 +180,12 @@ std::string Client::launch(std::vector<std::string> argv, const InferiorSettings
 }
 
 std::string Client::attach(pid_t pid) {
+  if (unattended_.holds(pid)) {
+    if (!unattended_.take_back()) return "process " + std::to_string(pid) + " ended";
+    host_.say("Attached; pid = " + std::to_string(pid));
+    return "";
+  }
+  release_unattended();
   Attached attached = attach_process(pid);
   if (!attached.error.empty()) return attached.error;
   EngineStop initial{EngineStop::Kind::Signal, pid, SIGTRAP};
@@ -191,8 +198,33 @@ std::string Client::attach(pid_t pid) {
   return "";
 }
 
+// gdbserver's wording (its "leaving gdbserver attached").
+bool Client::keep_running_unattended(pid_t pid) {
+  if (!engine_.has_persistent_commands(pid)) return false;
+  if (!unattended_.keep_running(pid)) {
+    host_.say("ustub: persistent commands end with the detach: other processes are held");
+    return false;
+  }
+  host_.say("Persistent commands are present, leaving ustub attached to the process");
+  note_processes();
+  return true;
+}
+
+void Client::release_unattended() {
+  if (!unattended_.holds_any()) return;
+  host_.say("ustub: letting process " + std::to_string(engine_.pid()) + " go: its persistent commands end here");
+  unattended_.release();
+  note_processes();
+}
+
 void Client::begin_session() {
   ++connection_id_;
+  // gdbserver's behaviour: the next gdb takes the process over. With
+  // --multi it is that gdb's only once it attaches to it.
+  if (unattended_.holds_any() && !command_.multi) {
+    unattended_.take_back();
+    note_processes();
+  }
   SessionHooks hooks;
   hooks.run = [this](const std::vector<std::string>& argv, const InferiorSettings& settings) {
     // gdb shows only that the run failed: the why is on ustub's console, as gdbserver's is.
@@ -205,6 +237,8 @@ void Client::begin_session() {
     host_.say("Detaching from process " + std::to_string(pid));
     last_detached_launched_ = launched ? pid : 0;
   };
+  hooks.keep_running = [this](pid_t pid) { return keep_running_unattended(pid); };
+  hooks.holds_unattended = [this] { return unattended_.holds_any(); };
   hooks.set_debug = [this](bool remote, bool on) {
     (remote ? remote_debug_ : debug_) = on;
     log_engine_events();
@@ -330,11 +364,18 @@ void Client::on_stop(const EngineStop& stop) {
     host_.debug_line("stop: tid " + std::to_string(stop.tid) + " kind " +
                      std::to_string(static_cast<int>(stop.kind)) + " signal " + std::to_string(stop.host_signal) +
                      " status " + std::to_string(stop.exit_code));
+  bool unattended = unattended_.holds_any();
   if (stop.kind == EngineStop::Kind::Exited)
     host_.say("\nChild exited with status " + std::to_string(stop.exit_code));
   else if (stop.kind == EngineStop::Kind::Terminated)
     host_.say("\nChild terminated with signal = " + std::to_string(stop.host_signal) + " (" +
               sigabbrev_or_number(stop.host_signal) + ")");
+  if (unattended && unattended_.on_stop(stop)) {
+    note_processes();
+    // Plain remote: ustub's work ends with the process, once no gdb is connected.
+    if (stop.process_ended() && !session_ && !engine_.has_process() && !command_.multi) close_and_exit_server();
+    return;
+  }
   if (session_) {
     session_->on_engine_stop(stop);
     // The exit reply is out; the transport's next read completes with EOF
@@ -366,7 +407,7 @@ void Client::connection_lost() {
   if (!engine_.has_process() && !command_.multi) return close_and_exit_server();
   // gdbserver's behaviour: keep the process for the next gdb. It stays
   // stopped, so the next gdb finds it where this one left it.
-  if (engine_.has_process() && engine_.running()) engine_.interrupt();
+  if (engine_.has_process() && engine_.running() && !unattended_.holds_any()) engine_.interrupt();
   note_processes();
   connected_ = false;
   host_.connection_ended(*this);
@@ -375,6 +416,8 @@ void Client::connection_lost() {
 // Never leave a tracee behind: a process we started dies with us, one we
 // attached to goes on running as before.
 void Client::release_inferior() {
+  // gdb detached from it: it runs on, even if ustub started it.
+  release_unattended();
   for (pid_t pid : engine_.process_ids()) {
     if (engine_.launched(pid))
       engine_.kill(pid);

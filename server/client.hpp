@@ -25,6 +25,7 @@
 #include "server/signal_watch.hpp"
 #include "server/terminal.hpp"
 #include "server/transport.hpp"
+#include "server/unattended.hpp"
 
 namespace ustub {
 
@@ -89,6 +90,10 @@ class Client {
 
   std::string launch(std::vector<std::string> argv, const InferiorSettings& settings = {});
   std::string attach(pid_t pid);
+  // gdb detaches from a process with persistent dprintfs: true when it runs on.
+  bool keep_running_unattended(pid_t pid);
+  // gdb starts or attaches to another process: the one held for its dprintfs goes.
+  void release_unattended();
   void begin_session();
   void read_more();
   void take_bytes(std::size_t n);
@@ -110,6 +115,7 @@ class Client {
   std::unique_ptr<SignalWatch> child_signals_;
   LinuxPtraceOps ops_;
   Engine engine_;
+  UnattendedProcess unattended_{engine_};
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<Session> session_;
   TerminalHandover terminal_;

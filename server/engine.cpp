@@ -298,13 +298,30 @@ int Engine::remove_breakpoint(pid_t pid, std::uint64_t address) {
 }
 
 void Engine::set_breakpoint_agent(pid_t pid, std::uint64_t address, std::vector<std::vector<std::uint8_t>> conditions,
-                                  std::vector<std::vector<std::uint8_t>> commands) {
+                                  std::vector<std::vector<std::uint8_t>> commands, bool persist) {
   Process* p = find_process(pid);
   if (!p) return;
   if ((conditions.empty() && commands.empty()) || !p->breakpoints.contains(address))
     p->breakpoint_agents.erase(address);
   else
-    p->breakpoint_agents[address] = {std::move(conditions), std::move(commands)};
+    p->breakpoint_agents[address] = {std::move(conditions), std::move(commands), persist};
+}
+
+bool Engine::has_persistent_commands(pid_t pid) const {
+  auto p = processes_.find(pid);
+  return p != processes_.end() &&
+         std::any_of(p->second.breakpoint_agents.begin(), p->second.breakpoint_agents.end(),
+                     [](const auto& entry) { return entry.second.persist && !entry.second.commands.empty(); });
+}
+
+void Engine::keep_only_persistent_breakpoints(pid_t pid) {
+  Process* p = find_process(pid);
+  if (!p) return;
+  for (std::uint64_t address : p->breakpoints.addresses()) {
+    auto agent = p->breakpoint_agents.find(address);
+    if (agent == p->breakpoint_agents.end() || !agent->second.persist || agent->second.commands.empty())
+      remove_breakpoint(pid, address);
+  }
 }
 
 AgentContext Engine::agent_context(Thread& t) {
@@ -833,14 +850,17 @@ void Engine::resume(const std::vector<ThreadResume>& plan) {
   }
 }
 
-void Engine::interrupt() {
+void Engine::interrupt() { interrupt(SIGINT); }
+
+void Engine::interrupt(int signal) {
   if (!running()) return;
+  interrupt_signal_ = signal;
   if (non_stop_) {
     Thread* chosen = nullptr;
     for (auto& [tid, t] : threads_)
       if (!t.state.stopped() && !t.exiting && (!chosen || tid == t.pid)) chosen = &t;
     if (!chosen) return;
-    chosen->stop_for_gdb = SIGINT;
+    chosen->stop_for_gdb = std::exchange(interrupt_signal_, SIGINT);
     if (chosen->state.request_stop()) send_interrupt(chosen->tid);
     return;
   }
@@ -938,7 +958,7 @@ void Engine::finish_stop_all_if_done() {
       if (live != threads_.end()) tid = live->first;
       else if (!threads_.empty()) tid = threads_.begin()->first;
     }
-    stop = {EngineStop::Kind::Signal, tid, SIGINT};
+    stop = {EngineStop::Kind::Signal, tid, std::exchange(interrupt_signal_, SIGINT)};
   }
   reporting_.reset();
   report(stop);
@@ -1399,6 +1419,11 @@ void Engine::drain_events() {
   // Judged only once the kernel has nothing more to say: when the whole
   // process exits, the other threads' ends are all in the queue by now.
   report_if_nothing_resumed();
+}
+
+void Engine::wait_for_events() {
+  if (auto w = ops_->wait(-1, true)) handle_wait(*w);
+  drain_events();
 }
 
 void Engine::remove_all_breakpoints(Process& p) {

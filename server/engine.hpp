@@ -16,6 +16,7 @@
 // as inferiors of their own; without fork events they are let go at once.
 // Memory, breakpoints and watchpoints belong to a process; all-stop stops
 // every thread of every process.
+#include <signal.h>
 #include <sys/types.h>
 
 #include <algorithm>
@@ -157,8 +158,18 @@ class Engine {
   // runs the commands (a dprintf's printf), and is then stepped over too.
   // Where that cannot be done safely the hit is told, and gdb, which checks
   // conditions itself and treats a dprintf's hit as "go on", goes on.
+  // `persist`: gdb wants the commands to go on running after it detaches
+  // (its `set disconnected-dprintf on`).
   void set_breakpoint_agent(pid_t pid, std::uint64_t address, std::vector<std::vector<std::uint8_t>> conditions,
-                            std::vector<std::vector<std::uint8_t>> commands);
+                            std::vector<std::vector<std::uint8_t>> commands, bool persist = false);
+  // A breakpoint of the process has commands gdb asked to persist.
+  bool has_persistent_commands(pid_t pid) const;
+  // Takes out every breakpoint of the process.
+  void remove_all_breakpoints(pid_t pid) {
+    if (Process* p = find_process(pid)) remove_all_breakpoints(*p);
+  }
+  // Takes out every breakpoint of the process but those with persistent commands.
+  void keep_only_persistent_breakpoints(pid_t pid);
   // Where the commands' printf output goes (gdbserver: its stdout).
   void set_agent_output(std::function<void(const std::string&)> out) { agent_output_ = std::move(out); }
   // The same, in the first process.
@@ -176,6 +187,8 @@ class Engine {
   // All-stop: every thread stops and gdb hears SIGINT. Non-stop: one running
   // thread (the leader if it runs) stops and reports SIGINT; the rest run on.
   void interrupt();
+  // The same, telling `signal` instead of SIGINT when nothing else stopped them.
+  void interrupt(int signal);
   // Non-stop (QNonStop:1): an event stops only its own thread and is told at
   // once; the other threads run on. Off: all-stop, as before.
   void set_non_stop(bool on) { non_stop_ = on; }
@@ -190,6 +203,9 @@ class Engine {
   void handle_wait(const WaitResult& result);
   // Collects every status the kernel has ready, without blocking.
   void drain_events();
+  // Waits for the kernel's next status, then collects the rest. Only when
+  // one is sure to come (after an interrupt): it blocks until then.
+  void wait_for_events();
 
   // SIGKILL and reap every process; returns once they are gone.
   void kill();
@@ -289,6 +305,7 @@ class Engine {
     std::set<std::uint64_t> range_breakpoints;
     struct BreakpointAgent {
       std::vector<std::vector<std::uint8_t>> conditions, commands;
+      bool persist = false;
     };
     std::map<std::uint64_t, BreakpointAgent> breakpoint_agents;
     OutOfLineArea out_of_line;
@@ -397,6 +414,7 @@ class Engine {
   bool awaiting_stop_ = false;  // something was resumed and gdb has not heard of a stop since
   std::set<pid_t> born_before_announced_;  // first stop seen, creator's clone or fork event not yet
   std::optional<EngineStop> reporting_;  // what gdb hears once all are stopped (none: a Ctrl-C)
+  int interrupt_signal_ = SIGINT;        // what a Ctrl-C's stop tells
   unsigned random_state_ = 1;
   StopHandler on_stop_;
   std::function<void(const std::string&)> log_;

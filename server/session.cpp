@@ -131,7 +131,8 @@ void Session::handle_packet(const std::string& payload) {
 
 std::optional<std::string> Session::dispatch(const rsp::Request& request) {
   namespace r = rsp::req;
-  bool attached = engine_.has_process();
+  bool unattended = holds_unattended();
+  bool attached = engine_.has_process() && !unattended;
   auto need_process = [&]() -> std::optional<std::string> {
     if (!attached) return error_text("no process");
     if (waiting_for_stop_) return error_text("the process is running");
@@ -193,6 +194,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             return "OK";
           },
           [&](const r::HaltReason&) -> std::optional<std::string> {
+            if (unattended) return non_stop_ ? "OK" : "W00";
             if (non_stop_) return halt_reasons_non_stop();
             if (unreported_exit_) return report_unreported_exit();
             EngineStop stop = engine_.last_stop();
@@ -232,6 +234,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
           },
           [&](const r::Resume& q) -> std::optional<std::string> {
             if (unreported_exit_) return report_unreported_exit();
+            if (unattended) return "W00";
             // Thread exits and then the process's own may be queued untold
             // after the process left the engine: the resume tells the next.
             if (!engine_.has_untold_events() || waiting_for_stop_)
@@ -295,6 +298,7 @@ std::optional<std::string> Session::dispatch(const rsp::Request& request) {
             for (pid_t pid : pids) {
               bool launched = engine_.launched(pid);
               forget_notifications_of(pid);
+              if (hooks_.keep_running && hooks_.keep_running(pid)) continue;
               engine_.detach(pid);
               if (hooks_.detached) hooks_.detached(pid, launched);
             }
@@ -769,7 +773,7 @@ std::string Session::breakpoint(const rsp::req::Breakpoint& r) {
     rc = r.insert ? engine_.insert_breakpoint(selected_process(), r.address)
                   : engine_.remove_breakpoint(selected_process(), r.address);
     // gdb sends Z0 again, for a breakpoint already in, whenever its conditions change.
-    if (rc == 0 && r.insert && !disabled_.conditional_breakpoints) engine_.set_breakpoint_agent(selected_process(), r.address, r.conditions, r.commands);
+    if (rc == 0 && r.insert && !disabled_.conditional_breakpoints) engine_.set_breakpoint_agent(selected_process(), r.address, r.conditions, r.commands, r.persist);
   } else {
     if (r.type > 4 || !engine_.has_hardware_debug(selected_process())) return "";  // gdb falls back to software
     static constexpr arch::WatchKind kinds[] = {arch::WatchKind::Execute, arch::WatchKind::Execute,
@@ -807,7 +811,7 @@ std::string Session::thread_local_address(const rsp::req::TlsAddress& r) {
 
 std::string Session::thread_list_xml() const {
   std::string xml = "<?xml version=\"1.0\"?>\n<threads>\n";
-  for (pid_t tid : engine_.thread_ids()) {
+  for (pid_t tid : holds_unattended() ? std::vector<pid_t>{} : engine_.thread_ids()) {
     std::string name;
     pid_t pid = engine_.process_of(tid);
     if (FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/comm").c_str(), "r")) {
@@ -982,7 +986,8 @@ std::string Session::run(const rsp::req::Run& r) {
   if (!hooks_.run) return error_text("this server cannot start programs");
   // With multiprocess, a run while a process is held is gdb starting another
   // inferior (gdb kills an inferior's old process itself before rerunning it).
-  if (engine_.has_process() && !multiprocess_) {
+  bool unattended = holds_unattended();
+  if (engine_.has_process() && !unattended && !multiprocess_) {
     waiting_for_stop_ = false;
     engine_.kill();
   }
@@ -997,9 +1002,11 @@ std::string Session::run(const rsp::req::Run& r) {
 
 std::string Session::attach(const rsp::req::AttachTo& r) {
   if (!hooks_.attach) return error_text("this server cannot attach");
-  if (engine_.has_process() && !multiprocess_)
+  // A process held for its persistent dprintfs is gdb's again once it attaches to it.
+  bool unattended = holds_unattended();
+  if (engine_.has_process() && !unattended && !multiprocess_)
     return error_text("already debugging process " + std::to_string(engine_.pid()));
-  if (engine_.has_process(static_cast<pid_t>(r.pid))) return error_text("already attached to it");
+  if (engine_.has_process(static_cast<pid_t>(r.pid)) && !unattended) return error_text("already attached to it");
   std::string why = hooks_.attach(static_cast<pid_t>(r.pid));
   if (!why.empty()) return error_text(why);
   start_over();

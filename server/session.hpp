@@ -30,6 +30,11 @@ struct SessionHooks {
   std::function<std::string(const std::vector<std::string>& argv, const InferiorSettings& settings)> run;
   std::function<std::string(pid_t pid)> attach;
   std::function<void(pid_t pid, bool launched)> detached;  // the process was let go
+  // gdb detaches from `pid`: true when it runs on, held by ustub for its
+  // persistent dprintfs (server/unattended.hpp) instead of being let go.
+  std::function<bool(pid_t pid)> keep_running;
+  // Such a process is held: it is no longer gdb's (until gdb attaches to it).
+  std::function<bool()> holds_unattended;
   std::function<void(bool remote, bool on)> set_debug;  // remote: packets; else engine events
 };
 
@@ -67,6 +72,8 @@ class Session {
 
  private:
   void handle_packet(const std::string& payload);
+  // The process held runs on for its persistent dprintfs: it is not gdb's.
+  bool holds_unattended() const { return hooks_.holds_unattended && hooks_.holds_unattended(); }
   std::optional<std::string> dispatch(const rsp::Request& request);
   void send_packet(std::string_view payload);
 

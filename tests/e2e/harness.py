@@ -71,7 +71,7 @@ class Env:
 
         cc("-shared", "-fPIC", "-o", "libdemo.so", os.path.join(src, "libdemo.c"))
         cc("-o", "basic", os.path.join(src, "basic.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
-        for name in ("crash", "spin", "sleeper", "signals", "echo_line", "no_ptrace", "syscalls", "show_env", "forker", "vforker", "vfork_sleeper", "alarm_loop", "stepping",
+        for name in ("crash", "spin", "sleeper", "signals", "echo_line", "no_ptrace", "syscalls", "show_env", "forker", "vforker", "vfork_sleeper", "alarm_loop", "stepping", "persistent_ticks",
                      "read_then_write"):
             cc("-o", name, os.path.join(src, name + ".c"))
         for name in ("threads", "signal_storm", "watch", "busy_threads", "exec_into", "ticker",

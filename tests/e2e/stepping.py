@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 
-from harness import GDB, Failure, Ustub, check, expect, gdb, remote, test_registry
+from harness import GDB, Failure, Ustub, check, expect, gdb, extended, remote, test_registry
 
 TESTS, test = test_registry()
 
@@ -175,6 +175,61 @@ def agent_dprintf_prints_from_ustub_in_every_thread_and_the_program_never_stops(
     expect(out, r"\[Inferior 1 \(process \d+\) exited")
     u.wait_exit()
     expect(u.output, r"^argc 2 argv\[1\] an-argument$")
+
+
+PERSISTENT_DPRINTF = ["break tick", "continue", "delete", "set breakpoint always-inserted on",
+                      "set dprintf-style agent", 'dprintf tick,"tick %d\\n", i']
+
+
+@test
+def agent_dprintfs_go_on_printing_after_gdb_detaches(env):
+    # gdb's `set disconnected-dprintf on` (its default) marks an agent
+    # dprintf persistent: on detach ustub keeps the process, runs it on and
+    # prints every hit, as gdbserver does. Its signal still reaches it (exit 3).
+    u = Ustub(env, ":0", "./persistent_ticks")
+    out = gdb(env, [remote(u.port()), *PERSISTENT_DPRINTF, "detach"], env.program("persistent_ticks"))
+    expect(out, r"\[Inferior 1 \(process \d+\) detached\]")
+    check(u.wait_exit() == 0, f"ustub's exit status:\n{u.output}")
+    expect(u.output, r"^Persistent commands are present, leaving ustub attached to the process$")
+    ticks = [line for line in u.lines if line.startswith("tick ")]
+    check(ticks == [f"tick {i}" for i in range(100)], f"every tick once, in order:\n{u.output}")
+    expect(u.output, r"^Child exited with status 3$")
+    # With `set disconnected-dprintf off` the detach lets the process go at once.
+    u = Ustub(env, ":0", "./persistent_ticks")
+    out = gdb(env, [remote(u.port()), "set disconnected-dprintf off", *PERSISTENT_DPRINTF, "detach"],
+              env.program("persistent_ticks"))
+    check(u.wait_exit() == 0, f"ustub's exit status:\n{u.output}")
+    check(not re.search(r"^tick [1-9]", u.output, re.M) and "Persistent" not in u.output,
+          f"no dprintf after the detach:\n{u.output}")
+
+
+@test
+def a_process_left_to_its_dprintfs_is_taken_back_by_the_next_gdb_or_by_attach(env):
+    # Plain remote: the next gdb takes the process over, stopped, without ustub's breakpoints.
+    u = Ustub(env, ":0", "./persistent_ticks")
+    port = u.port()
+    gdb(env, [remote(port), *PERSISTENT_DPRINTF, "detach"], env.program("persistent_ticks"))
+    u.wait_for(r"^tick 5$")
+    out = gdb(env, [remote(port), "info breakpoints", "python print('TICK', gdb.parse_and_eval('tick'))",
+                    "continue", "continue"], env.program("persistent_ticks"))
+    expect(out, r"^No breakpoints or watchpoints\.$")
+    expect(out, r"Program received signal SIGUSR1")
+    expect(out, r"\[Inferior 1 \(process \d+\) exited with code 03\]")
+    u.wait_exit()
+    told = len([line for line in u.lines if line.startswith("tick ")])
+    check(told < 100, f"the dprintf went on after the second gdb came:\n{u.output}")
+    # --multi: the process is nobody's until a gdb attaches to it; ustub's exit lets it go.
+    u = Ustub(env, "--multi", ":0")
+    port = u.port()
+    out = gdb(env, [extended(port), f"set remote exec-file {env.program('persistent_ticks')}",
+                    "set breakpoint always-inserted on", "break tick", "run", "delete", "set dprintf-style agent",
+                    'dprintf tick,"tick %d\\n", i', "python gdb.set_convenience_variable('p', gdb.selected_inferior().pid)",
+                    "detach", "info threads", "shell sleep 0.2", 'eval "attach %d", $p', "bt",
+                    "detach", "monitor exit"], env.program("persistent_ticks"))
+    expect(out, r"^No threads\.$")
+    expect(out, r"^#\d+ .* in main \(\) at .*persistent_ticks\.c:\d+$")
+    check(u.wait_exit() == 0, f"ustub's exit status:\n{u.output}")
+    expect(u.output, r"^Attached; pid = \d+$")
 
 
 @test
