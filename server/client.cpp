@@ -201,6 +201,12 @@ std::string Client::attach(pid_t pid) {
 // gdbserver's wording (its "leaving gdbserver attached").
 bool Client::keep_running_unattended(pid_t pid) {
   if (!engine_.has_persistent_commands(pid)) return false;
+  // In plain remote mode with --once (or over stdio) ustub ends with this
+  // connection: the detach is made now, as gdbserver's exit would.
+  if ((command_.once || !reconnectable_) && !command_.multi) {
+    host_.say("ustub: persistent commands end with the detach: ustub ends with this connection");
+    return false;
+  }
   if (!unattended_.keep_running(pid)) {
     host_.say("ustub: persistent commands end with the detach: other processes are held");
     return false;

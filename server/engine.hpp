@@ -135,6 +135,25 @@ class Engine {
     report_vforks_ = vfork;
   }
 
+  // All of the above that gdb set, to be put back as it was.
+  struct Reporting {
+    bool non_stop, thread_events, catch_syscalls, forks, vforks, rewind_pc;
+    std::set<long> caught_syscalls;
+    std::set<int> pass_signals;
+  };
+  Reporting reporting() const {
+    return {non_stop_, report_thread_events_, catch_syscalls_, report_forks_, report_vforks_,
+            rewind_pc_at_breakpoints_, caught_syscalls_, pass_signals_};
+  }
+  void set_reporting(const Reporting& r) {
+    set_non_stop(r.non_stop);
+    set_report_thread_events(r.thread_events);
+    set_catch_syscalls(r.catch_syscalls, r.caught_syscalls);
+    set_report_fork_events(r.forks, r.vforks);
+    set_rewind_pc_at_breakpoints(r.rewind_pc);
+    set_pass_signals(r.pass_signals);
+  }
+
   const arch::RegisterLayout& layout() const { return *layout_; }
   const arch::Arch& arch() const { return *arch_; }
   bool read_register(pid_t tid, unsigned regnum, std::vector<std::uint8_t>& value);

@@ -13,6 +13,7 @@ bool UnattendedProcess::keep_running(pid_t pid) {
   // held alone can run on by itself.
   if (pid_ || !engine_.has_persistent_commands(pid) || engine_.process_ids() != std::vector<pid_t>{pid}) return false;
   engine_.keep_only_persistent_breakpoints(pid);
+  gdbs_settings_ = engine_.reporting();
   // Nobody is there to hear of threads, syscalls or forks (fork children go
   // at once, without our breakpoints). Signals go straight on to the
   // program, but for those a breakpoint could raise, which come here.
@@ -80,7 +81,7 @@ bool UnattendedProcess::take_back() {
   }
   if (!pid_) return false;
   pid_ = 0;
-  engine_.set_pass_signals({});
+  engine_.set_reporting(gdbs_settings_);
   engine_.remove_all_breakpoints(pid);
   return true;
 }

@@ -42,6 +42,7 @@ class UnattendedProcess {
 
   Engine& engine_;
   pid_t pid_ = 0;
+  Engine::Reporting gdbs_settings_{};  // put back when a gdb takes it back
   bool taking_back_ = false;
   // A thread stopped at one of the breakpoints: it steps over it alone first
   // (the engine does that, commands and all), then everyone runs.

@@ -201,6 +201,12 @@ def agent_dprintfs_go_on_printing_after_gdb_detaches(env):
     check(u.wait_exit() == 0, f"ustub's exit status:\n{u.output}")
     check(not re.search(r"^tick [1-9]", u.output, re.M) and "Persistent" not in u.output,
           f"no dprintf after the detach:\n{u.output}")
+    # So too with --once in plain remote mode: no gdb could take the process back.
+    u = Ustub(env, "--once", ":0", "./persistent_ticks")
+    gdb(env, [remote(u.port()), *PERSISTENT_DPRINTF, "detach"], env.program("persistent_ticks"))
+    check(u.wait_exit() == 0, f"ustub's exit status:\n{u.output}")
+    expect(u.output, r"^ustub: persistent commands end with the detach: ustub ends with this connection$")
+    check(not re.search(r"^tick [1-9]", u.output, re.M), f"no dprintf after the detach:\n{u.output}")
 
 
 @test

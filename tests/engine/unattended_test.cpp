@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,7 +84,10 @@ TEST_CASE("an unattended process's signals go on to it, even those a breakpoint 
 
 TEST_CASE("a gdb takes an unattended process back stopped, as from an attach, with no breakpoint of ours left") {
   Detaching d;
+  d.engine.set_report_fork_events(true, true);
+  d.engine.set_pass_signals({SIGALRM});
   REQUIRE(d.unattended.keep_running(InRange::kPid));
+  CHECK_FALSE(d.engine.reporting().forks);  // nobody to tell of a fork meanwhile
   d.ops.pending.push_back({InRange::kPid, stopped_status(SIGTRAP, PTRACE_EVENT_STOP)});
   REQUIRE(d.unattended.take_back());
   CHECK(d.logged("interrupt 100"));
@@ -92,6 +96,9 @@ TEST_CASE("a gdb takes an unattended process back stopped, as from an attach, wi
   CHECK(d.ops.memory[0x2000] == 0x90);
   CHECK_FALSE(d.engine.running());
   CHECK(d.stops.empty());
+  // What gdb had set is back.
+  CHECK(d.engine.reporting().forks);
+  CHECK(d.engine.reporting().pass_signals == std::set<int>{SIGALRM});
 }
 
 TEST_CASE("a process let go is detached, breakpoints out, and runs on") {
