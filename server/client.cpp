@@ -113,17 +113,23 @@ void Client::serve(std::unique_ptr<Transport> transport) {
 }
 
 void Client::child_changed() {
-  asio::post(io_, [this] {
-    engine_.drain_events();
-    note_processes();
-  });
+  asio::post(io_, [this] { collect_events(); });
+}
+
+void Client::collect_events() {
+  bool more = engine_.drain_events(kEventsPerTurn);
+  note_processes();
+  if (more && !std::exchange(collect_posted_, true))
+    asio::post(io_, [this] {
+      collect_posted_ = false;
+      collect_events();
+    });
 }
 
 void Client::take_child_signals(std::function<void()> tell_others) {
   child_signals_ = std::make_unique<SignalWatch>(io_, std::initializer_list<int>{SIGCHLD},
                                                  [this, tell_others = std::move(tell_others)](int) {
-                                                   engine_.drain_events();
-                                                   note_processes();
+                                                   collect_events();
                                                    tell_others();
                                                  });
 }
@@ -303,8 +309,7 @@ bool Client::poll_while_busy() {
     if (transport_->unsent() > 0) return false;
     bool news = false;
     if (session_->awaiting_stop()) {
-      engine_.drain_events();
-      note_processes();
+      collect_events();
       news = !session_ || !session_->awaiting_stop();
       if (after_session_step()) return true;
     }

@@ -106,6 +106,13 @@ class Client {
   void close_and_exit_server();
   void log_engine_events();
   void note_processes() { has_processes_ = engine_.has_process(); }
+  // The engine's events, a bounded batch per turn of the loop (the rest on
+  // the next turn): threads that stop again as fast as they are resumed
+  // (breakpoint hits whose conditions are judged here) must not keep gdb's
+  // packets, a Ctrl-C among them, from being read.
+  void collect_events();
+  static constexpr std::size_t kEventsPerTurn = 64;
+  bool collect_posted_ = false;
 
   const CommandLine& command_;
   ClientHost& host_;

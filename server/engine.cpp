@@ -1414,11 +1414,18 @@ void Engine::forget_process(pid_t pid) {
   if (pid == pid_) pid_ = processes_.empty() ? 0 : processes_.begin()->first;
 }
 
-void Engine::drain_events() {
-  while (auto w = ops_->wait(-1, false)) handle_wait(*w);
-  // Judged only once the kernel has nothing more to say: when the whole
-  // process exits, the other threads' ends are all in the queue by now.
-  report_if_nothing_resumed();
+bool Engine::drain_events(std::size_t limit) {
+  for (std::size_t taken = 0; taken < limit; ++taken) {
+    auto w = ops_->wait(-1, false);
+    if (!w) {
+      // Judged only once the kernel has nothing more to say: when the whole
+      // process exits, the other threads' ends are all in the queue by now.
+      report_if_nothing_resumed();
+      return false;
+    }
+    handle_wait(*w);
+  }
+  return true;
 }
 
 void Engine::wait_for_events() {

@@ -220,8 +220,9 @@ class Engine {
   void stop_told(pid_t tid, bool told);
   // Feeds one wait status (from the SIGCHLD drain, or a test script).
   void handle_wait(const WaitResult& result);
-  // Collects every status the kernel has ready, without blocking.
-  void drain_events();
+  // Collects the statuses the kernel has ready, without blocking: at most
+  // `limit` of them. True when it stopped there (more may be ready).
+  bool drain_events(std::size_t limit = SIZE_MAX);
   // Waits for the kernel's next status, then collects the rest. Only when
   // one is sure to come (after an interrupt): it blocks until then.
   void wait_for_events();

@@ -628,6 +628,39 @@ def signals_are_reported_and_passed_with_their_own_numbers(env):
 # --- the protocol, packet by packet ----------------------------------------------------------
 
 @test
+def a_ctrl_c_is_answered_while_eighty_threads_keep_hitting_a_false_condition(env):
+    # Each hit is judged in ustub and the thread let go, so the threads stop
+    # again as fast as they are resumed; ustub must still read gdb's Ctrl-C
+    # (it once collected their stops for ever, and never did).
+    u = Ustub(env, "--once", ":0", "./hitting_threads")
+    c = RspClient(("127.0.0.1", u.port()), timeout=15.0)
+    c.handshake()
+    c.request("?")
+    pid = u.inferior_pid()
+    program = env.program("hitting_threads")
+    symbols = subprocess.run(["nm", program], capture_output=True, text=True, check=True).stdout
+    offset = int(re.search(r"^([0-9a-f]+) T hit$", symbols, re.M).group(1), 16)
+    with open(f"/proc/{pid}/maps") as maps:
+        base = min(int(line.split("-")[0], 16) for line in maps if line.rstrip().endswith(program))
+    # "if 0": const8 0, end.
+    check(c.request(f"Z0,{base + offset:x},1;X3,220027") == b"OK", "a conditional breakpoint")
+    for round in range(3):
+        c.send("vCont;c")
+        time.sleep(1.0)
+        c.send_raw(b"\x03")
+        started = time.time()
+        try:
+            stop = c.read_packet().decode()
+        except socket.timeout:
+            raise Failure(f"round {round}: no stop reply {time.time() - started:.1f} s after the Ctrl-C")
+        check(stop.startswith("T"), f"a stop for the Ctrl-C, not {stop} (the program ran on to its end)")
+    c.send("vKill;%x" % pid)
+    c.read_packet()
+    c.close()
+    u.wait_exit()
+
+
+@test
 def packets_acks_errors_and_interrupts(env):
     u = Ustub(env, "--once", ":0", "./spin")
     c = RspClient(("127.0.0.1", u.port()))

@@ -75,7 +75,7 @@ class Env:
                      "read_then_write"):
             cc("-o", name, os.path.join(src, name + ".c"))
         for name in ("threads", "signal_storm", "watch", "busy_threads", "exec_into", "ticker",
-                     "signal_other_thread", "threads_counting"):
+                     "signal_other_thread", "threads_counting", "hitting_threads"):
             cc("-pthread", "-o", name, os.path.join(src, name + ".c"))
         cc("-pthread", "-o", "tls", os.path.join(src, "tls.c"), "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN")
         cc("-static", "-pthread", "-o", "tls_static", os.path.join(src, "tls.c"), os.path.join(src, "libdemo.c"))

@@ -211,3 +211,16 @@ TEST_CASE("a dprintf hit that must be told runs its commands once, even when gdb
   b.trap_at_breakpoint(0x2000);
   CHECK(b.printed == "v=7\nv=7\n");
 }
+
+TEST_CASE("events are collected in bounded batches, so threads that stop again at once cannot starve gdb's packets") {
+  InRange r;
+  r.engine.set_pass_signals({SIGUSR1});
+  r.engine.resume({{InRange::kPid, {}}});
+  for (int i = 0; i < 3; ++i) r.ops.pending.push_back({InRange::kPid, stopped_status(SIGUSR1)});
+  CHECK(r.engine.drain_events(2));  // stopped at the limit: more may be ready
+  CHECK(r.ops.pending.size() == 1);
+  CHECK(std::count(r.ops.log.begin(), r.ops.log.end(), "cont 100 sig " + std::to_string(SIGUSR1)) == 2);
+  CHECK_FALSE(r.engine.drain_events(2));  // all in
+  CHECK(r.ops.pending.empty());
+  CHECK(r.stops.empty());
+}
