@@ -414,6 +414,16 @@ bool Engine::pass_hit_without_gdb(Thread& t, std::uint64_t address) {
   if (!all_false) return false;  // gdb judges
   bool counts = !*all_false;
   if (counts && agent->second.commands.empty()) return false;  // a stop for gdb
+  if (!counts && stopping_all_ && !non_stop_) {
+    // Everything is stopping (for gdb's Ctrl-C, or another thread's event):
+    // this thread stops here too, on the breakpoint, untold, as if the
+    // interrupt had come first, and judges the hit again when it goes on.
+    // Told, the hit would come before the Ctrl-C's SIGINT, or later, as a
+    // kept event, for gdb to judge.
+    t.state.on_stop(StopKind::Event);
+    resume_quietly(t, t.state.last_resume(), 0);
+    return true;
+  }
   // A hit that counts runs its commands here, once, whether or not it is then
   // told: gdb takes a dprintf's hit as "go on" and prints nothing itself.
   auto run_commands = [&] {

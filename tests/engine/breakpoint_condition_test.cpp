@@ -85,6 +85,26 @@ TEST_CASE("a false condition is told anyway while another thread runs, which cou
   CHECK(b.stops[0].software_breakpoint);
 }
 
+TEST_CASE("a false hit met while everything stops for a Ctrl-C is not told: the thread waits on the breakpoint") {
+  AtConditionalBreakpoint b(true);
+  b.value_is(2);
+  b.engine.resume({{InRange::kPid, {}}, {InRange::kOther, {}}});
+  b.engine.interrupt();
+  b.trap_at_breakpoint(0x2000);  // it hit the breakpoint before the interrupt landed
+  CHECK(b.stops.empty());
+  b.engine.handle_wait({InRange::kOther, stopped_status(SIGTRAP, PTRACE_EVENT_STOP)});
+  REQUIRE(b.stops.size() == 1);
+  CHECK(b.stops[0].host_signal == SIGINT);  // the Ctrl-C's answer, not the hit
+  CHECK_FALSE(b.stops[0].software_breakpoint);
+  CHECK(*b.engine.pc(InRange::kPid) == 0x2000);  // on the breakpoint: it meets it again
+  // Resumed, it runs into it again, and that hit is judged as any other.
+  b.engine.resume({{InRange::kPid, {}}});
+  CHECK(b.ops.log.back() == "cont 100 sig 0");
+  b.trap_at_breakpoint(0x2000);
+  CHECK(b.stops.size() == 1);
+  CHECK(b.ops.log.back() == "step 100 sig 0");
+}
+
 TEST_CASE("a false condition is stepped over while the process's other threads are held, and beside other processes") {
   // gdb's step over a breakpoint holds the rest; a fork child has memory of
   // its own (step-over-exit.exp: gdb's own step over the child's exit syscall
