@@ -224,7 +224,7 @@ bool Client::keep_running_unattended(pid_t pid) {
 
 void Client::release_unattended() {
   if (!unattended_.holds_any()) return;
-  host_.say("ustub: letting process " + std::to_string(engine_.pid()) + " go: its persistent commands end here");
+  host_.say("ustub: letting process " + std::to_string(unattended_.pid()) + " go: its persistent commands end here");
   unattended_.release();
   note_processes();
 }

@@ -311,7 +311,7 @@ bool Engine::has_persistent_commands(pid_t pid) const {
   auto p = processes_.find(pid);
   return p != processes_.end() &&
          std::any_of(p->second.breakpoint_agents.begin(), p->second.breakpoint_agents.end(),
-                     [](const auto& entry) { return entry.second.persist && !entry.second.commands.empty(); });
+                     [](const auto& entry) { return entry.second.persistent_commands(); });
 }
 
 void Engine::keep_only_persistent_breakpoints(pid_t pid) {
@@ -319,7 +319,7 @@ void Engine::keep_only_persistent_breakpoints(pid_t pid) {
   if (!p) return;
   for (std::uint64_t address : p->breakpoints.addresses()) {
     auto agent = p->breakpoint_agents.find(address);
-    if (agent == p->breakpoint_agents.end() || !agent->second.persist || agent->second.commands.empty())
+    if (agent == p->breakpoint_agents.end() || !agent->second.persistent_commands())
       remove_breakpoint(pid, address);
   }
 }

@@ -326,6 +326,8 @@ class Engine {
     struct BreakpointAgent {
       std::vector<std::vector<std::uint8_t>> conditions, commands;
       bool persist = false;
+      // Commands gdb wants run on after it detaches.
+      bool persistent_commands() const { return persist && !commands.empty(); }
     };
     std::map<std::uint64_t, BreakpointAgent> breakpoint_agents;
     OutOfLineArea out_of_line;

@@ -27,6 +27,7 @@ class UnattendedProcess {
   bool keep_running(pid_t pid);
   bool holds(pid_t pid) const { return pid_ && pid_ == pid; }
   bool holds_any() const { return pid_ != 0; }
+  pid_t pid() const { return pid_; }
   // A stop of the engine. True when it was this process's, and was dealt with
   // (its end only forgets it: the caller still says so).
   bool on_stop(const EngineStop& stop);
