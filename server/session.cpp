@@ -716,8 +716,10 @@ std::optional<std::string> Session::resume(const rsp::req::Resume& r) {
   for (pid_t tid : engine_.thread_ids()) {
     for (const auto& action : r.actions) {
       rsp::ThreadId target = action.thread.value_or(rsp::ThreadId{rsp::ThreadId::kAll, rsp::ThreadId::kAll});
-      if (!action.thread && r.actions.size() == 1 && action.kind != rsp::req::ResumeAction::Kind::Continue) {
-        // A bare 's'/'S' steps the thread chosen with Hc (or the current one).
+      if (!action.thread && r.actions.size() == 1 &&
+          (action.kind == rsp::req::ResumeAction::Kind::Step || action.kind == rsp::req::ResumeAction::Kind::RangeStep)) {
+        // A bare 's'/'S'/'r' steps the thread chosen with Hc (or the current one);
+        // a bare 't' is every thread (gdb's stop of all in non-stop).
         target = {rsp::ThreadId::kAll, selected_thread(continue_thread_)};
       }
       if (!target.matches(engine_.process_of(tid), tid)) continue;

@@ -169,6 +169,58 @@ def spawn_gdb(env, commands, program=None):
                             stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
 
 
+class TerminalGdb:
+    """gdb at a terminal of its own, for what batch mode cannot show: async
+    commands (`continue -a &`, `interrupt -a`) whose stops gdb handles only
+    while it waits at its prompt."""
+
+    def __init__(self, env, program=None, timeout=15.0):
+        import pty
+        master, slave = pty.openpty()
+        args = [GDB, "-nx", "-q", "-iex", "set confirm off", "-iex", "set pagination off",
+                "-iex", "set style enabled off"] + ([program] if program else [])
+        self.proc = subprocess.Popen(args, cwd=env.bin, stdin=slave, stdout=slave, stderr=slave,
+                                     start_new_session=True, env={**os.environ, "TERM": "dumb"})
+        os.close(slave)
+        self.master = master
+        self.timeout = timeout
+        self.output = ""
+        self.wait_for(r"\(gdb\) $")
+
+    def wait_for(self, pattern, since=0):
+        """Reads gdb's output until `pattern` is in it (after offset `since`); the match."""
+        import select
+        deadline = time.time() + self.timeout
+        while not (m := re.search(pattern, self.output[since:], re.M)):
+            left = deadline - time.time()
+            if left <= 0 or not select.select([self.master], [], [], left)[0]:
+                raise Failure(f"gdb never printed /{pattern}/; it printed:\n{tail(self.output)}")
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise Failure(f"gdb ended before /{pattern}/; it printed:\n{tail(self.output)}")
+            self.output += re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", chunk.decode(errors="replace")).replace("\r", "")
+        return m
+
+    def command(self, line, until=r"\(gdb\) $"):
+        """Types `line`; what gdb printed up to `until` (its next prompt)."""
+        since = len(self.output)
+        os.write(self.master, (line + "\n").encode())
+        self.wait_for(until, since)
+        return self.output[since:]
+
+    def close(self):
+        try:
+            os.write(self.master, b"quit\n")
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
 def process_state(pid):
     """The one-letter state from /proc/PID/stat, or None when the process is gone."""
     try:

@@ -7,7 +7,7 @@ import re
 import subprocess
 import time
 
-from harness import (GDB, Ustub, check, expect, gdb, process_state, read_count, remote, spawn_gdb,
+from harness import (GDB, Ustub, check, expect, gdb, process_state, read_count, remote, spawn_gdb, TerminalGdb,
                      start_sleeper, still_counting, test_registry, wait_until)
 from rsp_client import RspClient
 
@@ -336,6 +336,30 @@ def non_stop_one_thread_stops_at_a_breakpoint_while_the_other_runs_on(env):
     check(after > before, f"the ticker ran on while main was stopped ({before} then {after}):\n{out}")
     expect(out, r"\[Inferior 1 \(process \d+\) exited normally\]")
     check(u.wait_exit() == 0, "ustub exits with its program")
+
+
+@test
+def non_stop_interrupt_a_stops_every_thread(env):
+    # gdb's `interrupt -a` sends a bare vCont;t: every thread, not the one
+    # chosen with Hc (ustub once stopped that one only).
+    u = Ustub(env, "--once", ":0", "./ticker")
+    g = TerminalGdb(env, env.program("ticker"))
+    try:
+        for line in ("set non-stop on", remote(u.port()), "break checkpoint"):
+            g.command(line)
+        g.command("continue", until=r"hit Breakpoint 1, checkpoint \(\)")
+        g.command("continue -a &")
+        time.sleep(0.3)
+        since = len(g.output)
+        g.command("interrupt -a")
+        g.wait_for(r'Thread 1 "ticker" stopped\.', since)
+        g.wait_for(r'Thread 2 "ticker" stopped\.', since)
+        threads = g.command("info threads")
+        check("(running)" not in threads, f"a thread still runs after interrupt -a:\n{threads}")
+        g.command("kill", until=r"\[Inferior 1 \(process \d+\) killed\]")
+    finally:
+        g.close()
+    u.wait_exit()
 
 
 @test

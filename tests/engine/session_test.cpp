@@ -442,6 +442,27 @@ TEST_CASE("non-stop: stops go out as %Stop notifications, one at a time, the res
   CHECK(h.request("QNonStop:2").starts_with("E"));
 }
 
+TEST_CASE("non-stop: a bare vCont;t stops every thread, as gdb's stop of all sends it; a bare 's' only the chosen one") {
+  Harness h;
+  constexpr pid_t kOther = Harness::kPid + 1;
+  h.ops.set_pc(kOther, 0x1000);
+  h.engine.adopt(Harness::kPid, {Harness::kPid, kOther}, true, {EngineStop::Kind::Signal, Harness::kPid, SIGTRAP});
+  CHECK(h.request("QNonStop:1") == "OK");
+  CHECK(h.request("vCont;c") == "OK");
+  h.ops.log.clear();
+  CHECK(h.request("vCont;t") == "OK");
+  CHECK(std::count(h.ops.log.begin(), h.ops.log.end(), "interrupt 256") == 1);
+  CHECK(std::count(h.ops.log.begin(), h.ops.log.end(), "interrupt 257") == 1);
+  h.engine.handle_wait({Harness::kPid, stopped_status(SIGTRAP, PTRACE_EVENT_STOP)});
+  h.engine.handle_wait({kOther, stopped_status(SIGTRAP, PTRACE_EVENT_STOP)});
+  CHECK(h.request("vStopped").starts_with("T00"));
+  CHECK(h.request("vStopped") == "OK");
+  CHECK(h.request("Hcp100.101") == "OK");
+  h.ops.log.clear();
+  CHECK(h.request("vCont;s") == "OK");
+  CHECK(h.ops.log == std::vector<std::string>{"step 257 sig 0"});
+}
+
 TEST_CASE("non-stop: a queued stop of a thread that has gone since is dropped, as gdbserver drops it") {
   Harness h;
   constexpr pid_t kOther = Harness::kPid + 1;
