@@ -435,14 +435,21 @@ bool Engine::pass_hit_without_gdb(Thread& t, std::uint64_t address) {
   // Other processes have memory of their own. A syscall stepped over may make
   // threads and processes: they come after the breakpoint is back
   // (finish_step_over).
+  // In non-stop, gdb may resume any other thread at any moment: never in line.
   // Run out of line, the breakpoint stays in place and nothing else matters.
-  bool in_line = !another_thread_of_its_process_runs(t) &&
+  bool in_line = !non_stop_ && !another_thread_of_its_process_runs(t) &&
                  std::none_of(processes_.begin(), processes_.end(),
                               [](const auto& entry) { return entry.second.shares_parent_memory; });
   bool out_of_line = out_of_line_possible(t);
   // On powerpc a single-step over a syscall overshoots: such steps stay gdb's.
-  if (non_stop_ || stopping_all_ || p.atomic_stepper || p.range_stepper || (!in_line && !out_of_line) ||
-      arch_->single_step_overshoots(original)) {
+  bool goes_on_here =
+      !stopping_all_ && !p.atomic_stepper && !p.range_stepper && !arch_->single_step_overshoots(original);
+  if (goes_on_here && !in_line && !out_of_line && awaits_out_of_line_page(t)) {
+    t.state.on_stop(StopKind::Event);
+    t.awaiting_out_of_line_page = true;
+    return true;
+  }
+  if (!goes_on_here || (!in_line && !out_of_line)) {
     run_commands();
     if (counts) t.commands_ran_at = address;  // told, or kept pending: maybe hit again
     return false;
@@ -592,6 +599,7 @@ void Engine::start(Thread& t, ResumeRequest request, bool range_under_way) {
   // A failed write-back means the thread died under us; its exit status will tell.
   t.delivery_signal = 0;  // delivered now (or dropped) as gdb asks
   t.stop_told = false;
+  t.awaiting_out_of_line_page = false;
   bool listen = t.in_group_stop && !request.step && !request.host_signal;
   if (request.host_signal && !std::exchange(t.at_signal_delivery, false)) {
     // Stopped by our PTRACE_INTERRUPT or at an event: the kernel would drop
@@ -886,6 +894,7 @@ void Engine::stop_threads(const std::vector<pid_t>& tids) {
     if (!t || t->exiting || t->stop_for_gdb) continue;
     if (t->state.stopped()) {
       // Stopped, but gdb thinks it runs: it never heard of this stop.
+      t->awaiting_out_of_line_page = false;  // gdb's now, to resume
       if (!t->stop_told) report({EngineStop::Kind::Signal, tid, 0});
       continue;
     }

@@ -296,6 +296,11 @@ class Engine {
     // registers to put back, and where the syscall instruction is.
     std::optional<std::vector<std::uint8_t>> registers_before_mapping{};
     std::uint64_t mapping_syscall_at = 0;
+    // It hit a breakpoint to go on out of line while another thread was
+    // mapping the page: it waits there, untold, and runs into the breakpoint
+    // again once the mapping is over (told, the hit would be a round trip to
+    // gdb, and in all-stop a stop of every thread).
+    bool awaiting_out_of_line_page = false;
     std::optional<arch::RangeStepPlan> range_plan{};  // for range_planned_for, once decoded
     std::pair<std::uint64_t, std::uint64_t> range_planned_for{};
   };
@@ -403,6 +408,8 @@ class Engine {
   // Out-of-line runs of instructions under breakpoints (engine_out_of_line.cpp).
   bool out_of_line_possible(const Thread& t) const;
   bool run_out_of_line(Thread& t, std::uint64_t address);
+  bool awaits_out_of_line_page(const Thread& t) const;
+  void release_threads_awaiting_page(pid_t pid);
   // `code`: the bytes at `address` (breakpoints hidden), from run_out_of_line's read.
   std::optional<std::uint64_t> copy_out_of_line(Process& p, std::uint64_t address, std::span<const std::uint8_t> code);
   bool start_mapping_out_of_line(Thread& t, std::uint64_t near);

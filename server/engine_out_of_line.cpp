@@ -19,6 +19,19 @@ bool Engine::out_of_line_possible(const Thread& t) const {
   return state == OutOfLineArea::State::Absent || state == OutOfLineArea::State::Ready;
 }
 
+bool Engine::awaits_out_of_line_page(const Thread& t) const {
+  return !t.state.last_resume().step && processes_.at(t.pid).out_of_line.state() == OutOfLineArea::State::Mapping;
+}
+
+// The mapping is over, made or not: the threads that waited for it run into
+// their breakpoints again, and are judged again (all-stop's stop of every
+// thread holds them, as any other, until gdb resumes them).
+void Engine::release_threads_awaiting_page(pid_t pid) {
+  for (auto& [tid, other] : threads_)
+    if (other.pid == pid && other.awaiting_out_of_line_page && other.state.stopped())
+      resume_quietly(other, other.state.last_resume(), 0);
+}
+
 bool Engine::run_out_of_line(Thread& t, std::uint64_t address) {
   Process& p = process(t);
   OutOfLineArea& area = p.out_of_line;
@@ -128,6 +141,7 @@ bool Engine::finish_mapping_out_of_line(Thread& t, int event, int signal) {
   } else {
     p.out_of_line.not_mapped();
   }
+  release_threads_awaiting_page(p.pid);
   t.registers->restore(pc_info.regset, saved);  // at the breakpoint again
   bool mapping_stop = through_syscall_stops ? syscall_stop : event == 0 && signal == SIGTRAP;
   if (!made || !mapping_stop) return false;  // that stop is the thread's own, told as usual

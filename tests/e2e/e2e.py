@@ -660,6 +660,67 @@ def a_ctrl_c_is_answered_while_eighty_threads_keep_hitting_a_false_condition(env
     u.wait_exit()
 
 
+def file_backed(pid, address):
+    """Whether `address` lies in a mapping of a file (the program, libc), not in anonymous memory."""
+    with open(f"/proc/{pid}/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if start <= address < end:
+                return len(fields) > 5 and fields[5].startswith("/")
+    return False
+
+
+@test
+def in_non_stop_ctrl_c_and_stop_requests_are_answered_while_eighty_threads_hit_a_false_condition(env):
+    # Non-stop: the false hits go on out of line, in a page ustub maps; a
+    # thread stopped there must be told at the program's own instruction.
+    u = Ustub(env, "--once", ":0", "./hitting_threads")
+    c = RspClient(("127.0.0.1", u.port()), timeout=15.0)
+    c.handshake()
+    check(c.request("QNonStop:1") == b"OK", "non-stop on")
+    check(c.request("?").startswith(b"T05"), "the launched program's stop")
+    check(c.request("vStopped") == b"OK", "one stop")
+    pid = u.inferior_pid()
+    program = env.program("hitting_threads")
+    symbols = subprocess.run(["nm", program], capture_output=True, text=True, check=True).stdout
+    offset = int(re.search(r"^([0-9a-f]+) T hit$", symbols, re.M).group(1), 16)
+    with open(f"/proc/{pid}/maps") as maps:
+        base = min(int(line.split("-")[0], 16) for line in maps if line.rstrip().endswith(program))
+    check(c.request(f"Z0,{base + offset:x},1;X3,220027") == b"OK", "a conditional breakpoint")
+
+    def pc_of(stop):
+        return int.from_bytes(bytes.fromhex(re.search(rb"10:([0-9a-f]{16});", stop).group(1).decode()), "little")
+
+    for round in range(3):
+        check(c.request("vCont;c") == b"OK", "every thread resumed")
+        time.sleep(1.0)
+        check(c.request("vCtrlC") == b"OK", "vCtrlC is answered at once")
+        try:
+            stop = c.read_notification()
+        except socket.timeout:
+            raise Failure(f"round {round}: no stop notification after the Ctrl-C")
+        check(stop.startswith(b"Stop:T02"), f"a SIGINT stop, not {stop!r}")
+        check(c.request("vStopped") == b"OK", f"round {round}: one stop for one Ctrl-C, no false hit told")
+        check(file_backed(pid, pc_of(stop)), f"round {round}: the pc told, {pc_of(stop):#x}, is not in ustub's page")
+    threads = re.findall(rb"p[0-9a-f]+\.[0-9a-f]+", c.request("qfThreadInfo"))
+    check(len(threads) == 81, f"main and eighty threads: {len(threads)}")
+    check(c.request(b"vCont;t") == b"OK", "stop every thread")
+    stops = [c.read_notification()[len(b"Stop:"):]]
+    while stops[-1] != b"OK":
+        stops.append(c.request("vStopped"))
+    stops.pop()
+    # The thread stopped by the Ctrl-C was already stopped: gdb knows it.
+    check(len(stops) == 80, f"each running thread's stop: {len(stops)}")
+    for stop in stops:
+        check(stop.startswith(b"T00"), f"a stop as asked, not a false hit: {stop!r}")
+        check(file_backed(pid, pc_of(stop)), f"the pc told, {pc_of(stop):#x}, is not in ustub's page")
+    c.send("vKill;%x" % pid)
+    c.read_packet()
+    c.close()
+    u.wait_exit()
+
+
 @test
 def packets_acks_errors_and_interrupts(env):
     u = Ustub(env, "--once", ":0", "./spin")

@@ -41,6 +41,7 @@ class RspClient:
         self.sock.settimeout(timeout)
         self.sock.connect(address)
         self.pending = b""
+        self.notifications = []  # read while a reply was awaited: they may come first
         self.ack_mode = True
 
     def close(self):
@@ -62,9 +63,14 @@ class RspClient:
         return bytes([self.read_byte()])
 
     def read_frame(self, start: int) -> bytes:
-        """The next frame that begins with `start` ("$" or "%"), checked and expanded."""
-        while self.read_byte() != start:
-            pass
+        """The next frame that begins with `start` ("$" or "%"), checked and expanded.
+        Notifications met on the way to a reply are kept for read_notification."""
+        while (b := self.read_byte()) != start:
+            if b == ord("%"):
+                self.notifications.append(self.read_frame_body())
+        return self.read_frame_body()
+
+    def read_frame_body(self) -> bytes:
         raw = bytearray()
         while (b := self.read_byte()) != ord("#"):
             raw.append(b)
@@ -81,6 +87,8 @@ class RspClient:
 
     def read_notification(self) -> bytes:
         """The next asynchronous notification ("%Stop:…#cs"); never acknowledged."""
+        if self.notifications:
+            return self.notifications.pop(0)
         return self.read_frame(ord("%"))
 
     def send(self, payload) -> None:

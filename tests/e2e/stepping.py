@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 
-from harness import GDB, Failure, Ustub, check, expect, gdb, extended, remote, test_registry
+from harness import GDB, Failure, Ustub, check, expect, expect_not, gdb, extended, remote, test_registry
 
 TESTS, test = test_registry()
 
@@ -149,6 +149,23 @@ def false_conditions_in_every_thread_at_once_are_judged_by_ustub_and_the_program
     u.wait_exit()
     judged = len(re.findall(r"condition false: on out of line", u.output))
     check(judged >= 4000, f"ustub judged {judged} false hits of the 4 threads' 16000 or more")
+
+
+@test
+def in_non_stop_false_conditions_are_judged_by_ustub_too_and_the_threads_never_stop(env):
+    # Non-stop: gdb may resume any thread at any time, so a hit is never
+    # stepped over with the breakpoint out; out of line it need not be.
+    u = Ustub(env, "--once", "--debug", ":0", "./threads_counting")
+    out = gdb(env, ["set non-stop on", remote(u.port()), "break main", "continue",
+                    "break count if value == 4000", "continue -a", "delete 2", "continue -a"],
+              env.program("threads_counting"))
+    expect(out, r'hit Breakpoint 2, count \(value=4000, sum=\d+\)')
+    check(not re.search(r"value=(?!4000)\d+", out), f"a false condition was told:\n{out}")
+    expect(out, r"\[Inferior 1 \(process \d+\) exited normally\]")  # every sum right
+    u.wait_exit()
+    judged = len(re.findall(r"condition false: on out of line", u.output))
+    check(judged >= 4000, f"ustub judged {judged} false hits of the 4 threads' 16000 or more")
+    expect_not(u.output, r"condition false: step over the breakpoint")
 
 
 @test

@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <sys/ptrace.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "server/out_of_line.hpp"
@@ -23,7 +25,8 @@ constexpr unsigned kRax = 10 * 8, kRdx = 12 * 8;  // in NT_PRSTATUS
 const std::vector<std::uint8_t> kRaxIs1 = {0x26, 0x00, 0x00, 0x22, 0x01, 0x13, 0x27};
 
 struct FalseConditionBesideAnotherThread : InRange {
-  FalseConditionBesideAnotherThread() : InRange(true) {
+  explicit FalseConditionBesideAnotherThread(bool non_stop = false) : InRange(true) {
+    engine.set_non_stop(non_stop);
     ops.vdso = kVdso;
     for (std::uint64_t a = kVdso; a < kVdso + 0x20; ++a) ops.memory[a] = 0xc3;
     ops.memory[kSyscallInVdso] = 0x0f;
@@ -132,4 +135,85 @@ TEST_CASE("the out-of-line page: copies by breakpoint and the instruction they c
   CHECK_FALSE(area.program_pc(0x4012a5));
   for (int i = 1; i < 128; ++i) area.add(0x5000 + i, mov);
   CHECK_FALSE(area.next_slot());  // full: in-line steps from here on
+}
+
+TEST_CASE("in non-stop, false hits go on out of line as well, and the breakpoint is never taken out") {
+  FalseConditionBesideAnotherThread f(true);
+  f.trap_at_breakpoint(0x2000);
+  CHECK(f.ops.pc_of(InRange::kPid) == kSyscallInVdso);
+  f.syscall_made(kPage);
+  f.trap_at_breakpoint(0x2000);
+  CHECK(f.stops.empty());
+  CHECK(f.ops.pc_of(InRange::kPid) == kPage);
+  CHECK(f.ops.log.back() == "cont 100 sig 0");
+  CHECK(f.ops.memory[0x2000] == 0xcc);
+}
+
+TEST_CASE("in non-stop, without a page the hit is told at once: no other thread is stopped, none stepped over in place") {
+  FalseConditionBesideAnotherThread f(true);
+  f.trap_at_breakpoint(0x2000);
+  f.syscall_made(static_cast<std::uint64_t>(-1));
+  f.ops.log.clear();
+  f.trap_at_breakpoint(0x2000);
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == InRange::kPid);
+  CHECK(f.ops.memory[0x2000] == 0xcc);
+  for (const auto& line : f.ops.log) CHECK(line.find("101") == std::string::npos);  // the other thread runs on
+}
+
+namespace {
+
+bool resumed(const ScriptedOps& ops, pid_t tid) {
+  std::string cont = "cont " + std::to_string(tid) + " ";
+  return std::any_of(ops.log.begin(), ops.log.end(), [&](const std::string& line) { return line.starts_with(cont); });
+}
+
+}  // namespace
+
+TEST_CASE("a false hit met while another thread maps the page waits there, untold, and goes on out of line after") {
+  for (bool non_stop : {false, true}) {
+    CAPTURE(non_stop);
+    FalseConditionBesideAnotherThread f(non_stop);
+    f.trap_at_breakpoint(0x2000);  // the first hit maps the page
+    f.ops.log.clear();
+    f.trap_at_breakpoint(0x2000, InRange::kOther);
+    CHECK(f.stops.empty());
+    CHECK_FALSE(resumed(f.ops, InRange::kOther));
+    for (const auto& line : f.ops.log) CHECK(line.find("interrupt") == std::string::npos);  // nothing else stops
+    f.syscall_made(kPage);
+    CHECK(resumed(f.ops, InRange::kOther));
+    CHECK(f.ops.pc_of(InRange::kOther) == 0x2000);  // at the breakpoint, to run into it again
+    f.ops.log.clear();
+    f.trap_at_breakpoint(0x2000, InRange::kOther);
+    CHECK(f.stops.empty());
+    CHECK(f.ops.pc_of(InRange::kOther) == kPage);
+    CHECK(f.ops.log.back() == "cont 101 sig 0");
+  }
+}
+
+TEST_CASE("in non-stop, a thread waiting for the page that gdb stops is gdb's: told, and left stopped when the page is made") {
+  FalseConditionBesideAnotherThread f(true);
+  f.trap_at_breakpoint(0x2000);
+  f.trap_at_breakpoint(0x2000, InRange::kOther);
+  f.engine.stop_threads({InRange::kOther});
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == InRange::kOther);
+  CHECK(f.stops[0].host_signal == 0);
+  f.ops.log.clear();
+  f.syscall_made(kPage);
+  CHECK_FALSE(resumed(f.ops, InRange::kOther));
+  CHECK(resumed(f.ops, InRange::kPid));
+}
+
+TEST_CASE("a page that cannot be made sends the waiting thread back to its breakpoint, and its hit is then told") {
+  FalseConditionBesideAnotherThread f;
+  f.trap_at_breakpoint(0x2000);
+  f.trap_at_breakpoint(0x2000, InRange::kOther);
+  f.syscall_made(static_cast<std::uint64_t>(-12));  // -ENOMEM
+  CHECK(resumed(f.ops, InRange::kOther));
+  CHECK(f.stops.empty());
+  f.ops.log.clear();
+  f.trap_at_breakpoint(0x2000, InRange::kOther);
+  // kPid runs too: the hit is gdb's to judge, told once kPid has stopped.
+  CHECK(f.ops.log == std::vector<std::string>{"interrupt 100"});
 }

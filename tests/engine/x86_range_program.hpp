@@ -53,10 +53,10 @@ struct InRange {
     return {tid, {.step = true, .host_signal = 0, .range_start = kStart, .range_end = kEnd}};
   }
   // The thread ran into the int3 at `address`: x86 reports the pc after it.
-  void trap_at_breakpoint(std::uint64_t address) {
-    ops.set_pc(kPid, address + 1);
-    ops.traps[kPid] = {SIGTRAP, 0x80 /* SI_KERNEL */};
-    engine.handle_wait({kPid, stopped_status(SIGTRAP)});
+  void trap_at_breakpoint(std::uint64_t address, pid_t tid = kPid) {
+    ops.set_pc(tid, address + 1);
+    ops.traps[tid] = {SIGTRAP, 0x80 /* SI_KERNEL */};
+    engine.handle_wait({tid, stopped_status(SIGTRAP)});
   }
   void single_step_to(std::uint64_t address) {
     ops.set_pc(kPid, address);
