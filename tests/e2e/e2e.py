@@ -627,6 +627,17 @@ def signals_are_reported_and_passed_with_their_own_numbers(env):
 
 # --- the protocol, packet by packet ----------------------------------------------------------
 
+def break_on_hit_if_0(c, env, pid):
+    """A breakpoint on hitting_threads' hit() whose condition (agent bytecode) is always false."""
+    program = env.program("hitting_threads")
+    symbols = subprocess.run(["nm", program], capture_output=True, text=True, check=True).stdout
+    offset = int(re.search(r"^([0-9a-f]+) T hit$", symbols, re.M).group(1), 16)
+    with open(f"/proc/{pid}/maps") as maps:
+        base = min(int(line.split("-")[0], 16) for line in maps if line.rstrip().endswith(program))
+    # "if 0": const8 0, end.
+    check(c.request(f"Z0,{base + offset:x},1;X3,220027") == b"OK", "a conditional breakpoint")
+
+
 @test
 def a_ctrl_c_is_answered_while_eighty_threads_keep_hitting_a_false_condition(env):
     # Each hit is judged in ustub and the thread let go, so the threads stop
@@ -637,13 +648,7 @@ def a_ctrl_c_is_answered_while_eighty_threads_keep_hitting_a_false_condition(env
     c.handshake()
     c.request("?")
     pid = u.inferior_pid()
-    program = env.program("hitting_threads")
-    symbols = subprocess.run(["nm", program], capture_output=True, text=True, check=True).stdout
-    offset = int(re.search(r"^([0-9a-f]+) T hit$", symbols, re.M).group(1), 16)
-    with open(f"/proc/{pid}/maps") as maps:
-        base = min(int(line.split("-")[0], 16) for line in maps if line.rstrip().endswith(program))
-    # "if 0": const8 0, end.
-    check(c.request(f"Z0,{base + offset:x},1;X3,220027") == b"OK", "a conditional breakpoint")
+    break_on_hit_if_0(c, env, pid)
     for round in range(3):
         c.send("vCont;c")
         time.sleep(1.0)
@@ -682,12 +687,7 @@ def in_non_stop_ctrl_c_and_stop_requests_are_answered_while_eighty_threads_hit_a
     check(c.request("?").startswith(b"T05"), "the launched program's stop")
     check(c.request("vStopped") == b"OK", "one stop")
     pid = u.inferior_pid()
-    program = env.program("hitting_threads")
-    symbols = subprocess.run(["nm", program], capture_output=True, text=True, check=True).stdout
-    offset = int(re.search(r"^([0-9a-f]+) T hit$", symbols, re.M).group(1), 16)
-    with open(f"/proc/{pid}/maps") as maps:
-        base = min(int(line.split("-")[0], 16) for line in maps if line.rstrip().endswith(program))
-    check(c.request(f"Z0,{base + offset:x},1;X3,220027") == b"OK", "a conditional breakpoint")
+    break_on_hit_if_0(c, env, pid)
 
     def pc_of(stop):
         return int.from_bytes(bytes.fromhex(re.search(rb"10:([0-9a-f]{16});", stop).group(1).decode()), "little")

@@ -442,13 +442,20 @@ TEST_CASE("non-stop: stops go out as %Stop notifications, one at a time, the res
   CHECK(h.request("QNonStop:2").starts_with("E"));
 }
 
+// Non-stop, with a second thread, both resumed.
+struct TwoThreadsRunningNonStop : Harness {
+  static constexpr pid_t kOther = kPid + 1;
+  TwoThreadsRunningNonStop() {
+    ops.set_pc(kOther, 0x1000);
+    engine.adopt(kPid, {kPid, kOther}, true, {EngineStop::Kind::Signal, kPid, SIGTRAP});
+    REQUIRE(request("QNonStop:1") == "OK");
+    REQUIRE(request("vCont;c") == "OK");
+  }
+};
+
 TEST_CASE("non-stop: a bare vCont;t stops every thread, as gdb's stop of all sends it; a bare 's' only the chosen one") {
-  Harness h;
-  constexpr pid_t kOther = Harness::kPid + 1;
-  h.ops.set_pc(kOther, 0x1000);
-  h.engine.adopt(Harness::kPid, {Harness::kPid, kOther}, true, {EngineStop::Kind::Signal, Harness::kPid, SIGTRAP});
-  CHECK(h.request("QNonStop:1") == "OK");
-  CHECK(h.request("vCont;c") == "OK");
+  TwoThreadsRunningNonStop h;
+  constexpr pid_t kOther = TwoThreadsRunningNonStop::kOther;
   h.ops.log.clear();
   CHECK(h.request("vCont;t") == "OK");
   CHECK(std::count(h.ops.log.begin(), h.ops.log.end(), "interrupt 256") == 1);
@@ -464,12 +471,8 @@ TEST_CASE("non-stop: a bare vCont;t stops every thread, as gdb's stop of all sen
 }
 
 TEST_CASE("non-stop: a queued stop of a thread that has gone since is dropped, as gdbserver drops it") {
-  Harness h;
-  constexpr pid_t kOther = Harness::kPid + 1;
-  h.ops.set_pc(kOther, 0x1000);
-  h.engine.adopt(Harness::kPid, {Harness::kPid, kOther}, true, {EngineStop::Kind::Signal, Harness::kPid, SIGTRAP});
-  CHECK(h.request("QNonStop:1") == "OK");
-  CHECK(h.request("vCont;c") == "OK");
+  TwoThreadsRunningNonStop h;
+  constexpr pid_t kOther = TwoThreadsRunningNonStop::kOther;
   h.engine.handle_wait({Harness::kPid, stopped_status(SIGUSR1)});
   h.engine.handle_wait({kOther, stopped_status(SIGUSR2)});  // queued behind the first
   h.engine.handle_wait({kOther, exited_status(0)});         // and gone before gdb took it
