@@ -71,13 +71,14 @@ class Stub:
         return self.peak_kib
 
 
-def gdb_session(work, program_args, commands, stub, attach_pid=None):
-    """Runs gdb against `stub` over TCP; returns (seconds between the
-    workload's two markers, the stub's peak RSS in KiB)."""
+def gdb_session(work, program_args, commands, stub, attach_pid=None, before=""):
+    """Runs gdb against `stub` over TCP (`before`: settings made before it
+    connects); returns (seconds between the workload's two markers, the stub's
+    peak RSS in KiB)."""
     server = Stub(stub, program_args, attach_pid)
     script = os.path.join(work, "session.gdb")
     with open(script, "w") as f:
-        f.write("set pagination off\nset confirm off\n")
+        f.write("set pagination off\nset confirm off\n" + before)
         f.write(f"target remote 127.0.0.1:{server.port}\n")
         f.write(commands)
     r = subprocess.run([GDB, "-nx", "-batch", "-x", script, program_args[0]], cwd=work,
@@ -116,6 +117,7 @@ STOP = "python print('BENCH %.6f' % (time.perf_counter() - bench_t0))\n"
 
 def workloads(work):
     prog = os.path.join(work, "workloads")
+    false_condition = "break main\ncontinue\nbreak cond_target if value < 0\n" + START + "continue\n" + STOP
     return {
         "stepi x5000": dict(args=[prog, "step"], gdb="break step_here\ncontinue\n" + START + "stepi 5000\n" + STOP + "kill\n"),
         "next over a 20000-iteration line": dict(args=[prog, "next"], gdb=(
@@ -128,8 +130,8 @@ def workloads(work):
         "2000 dprintf hits, dprintf-style agent": dict(args=[prog, "hits"], gdb=(
             "break main\ncontinue\nset dprintf-style agent\ndprintf hit_me,\"hit %d\\n\", i\n" + START +
             "continue\n" + STOP)),
-        "false conditional breakpoint x20000": dict(args=[prog, "cond"], gdb=(
-            "break main\ncontinue\nbreak cond_target if value < 0\n" + START + "continue\n" + STOP)),
+        "false conditional breakpoint x20000": dict(args=[prog, "cond"], gdb=false_condition),
+        "the same in non-stop mode": dict(args=[prog, "cond"], before="set non-stop on\n", gdb=false_condition),
         "dump 64 MiB of memory": dict(args=[prog, "memory"], gdb=(
             "break hit_me\ncontinue\nup\n" + START +
             f"dump binary memory {work}/memory.bin buffer buffer+64*1024*1024\n" + STOP + "kill\n")),
@@ -167,11 +169,11 @@ def run_workload(work, spec, stub):
         try:
             if "lldb" in spec:
                 return lldb_session(work, [c.format(ready=ready) for c in spec["lldb"]], stub, proc.pid)
-            return gdb_session(work, spec["args"], spec["gdb"], stub, attach_pid=proc.pid)
+            return gdb_session(work, spec["args"], spec["gdb"], stub, attach_pid=proc.pid, before=spec.get("before", ""))
         finally:
             proc.kill()
             proc.wait()
-    return gdb_session(work, spec["args"], spec["gdb"], stub)
+    return gdb_session(work, spec["args"], spec["gdb"], stub, before=spec.get("before", ""))
 
 
 def stub_only_step(work, stub):
