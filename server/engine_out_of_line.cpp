@@ -19,8 +19,12 @@ bool Engine::out_of_line_possible(const Thread& t) const {
   return state == OutOfLineArea::State::Absent || state == OutOfLineArea::State::Ready;
 }
 
+// Not a thread gdb asked to stop (non-stop's vCont;t, a Ctrl-C): stopped
+// untold, it would take that stop's interrupt for its own, run on when let
+// go, and gdb would wait for its stop for ever. Its hit is told instead.
 bool Engine::awaits_out_of_line_page(const Thread& t) const {
-  return !t.state.last_resume().step && processes_.at(t.pid).out_of_line.state() == OutOfLineArea::State::Mapping;
+  return !t.state.last_resume().step && !t.stop_for_gdb &&
+         processes_.at(t.pid).out_of_line.state() == OutOfLineArea::State::Mapping;
 }
 
 // The mapping is over, made or not: the threads that waited for it run into

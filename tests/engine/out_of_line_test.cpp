@@ -217,3 +217,14 @@ TEST_CASE("a page that cannot be made sends the waiting thread back to its break
   // kPid runs too: the hit is gdb's to judge, told once kPid has stopped.
   CHECK(f.ops.log == std::vector<std::string>{"interrupt 100"});
 }
+
+TEST_CASE("in non-stop, a thread gdb asked to stop does not wait for the page: its hit is told, so gdb hears of its stop") {
+  FalseConditionBesideAnotherThread f(true);
+  f.trap_at_breakpoint(0x2000);  // the first hit maps the page
+  f.engine.stop_threads({InRange::kOther});
+  REQUIRE(f.stops.empty());  // its interrupt is on the way
+  f.trap_at_breakpoint(0x2000, InRange::kOther);  // the trap came first
+  REQUIRE(f.stops.size() == 1);
+  CHECK(f.stops[0].tid == InRange::kOther);
+  CHECK(f.stops[0].software_breakpoint);
+}
